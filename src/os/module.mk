@@ -1,0 +1,1 @@
+srcs-common += src/os/log.c
