@@ -17,7 +17,7 @@ else
 Q :=
 endif
 
-BUILD := build/$(ARCH)$(if $(filter 1,$(SANITIZE)),-san)
+BUILD := $(if $(O),$(O),build/$(ARCH)$(if $(filter 1,$(SANITIZE)),-san))
 GEN   := $(BUILD)/gen
 
 ifneq ($(ARCH),$(HOSTARCH))
