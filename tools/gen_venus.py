@@ -40,6 +40,9 @@ SCALARS = {
 GUEST_SIDE = {'vkUpdateDescriptorSetWithTemplate', 'vkCmdPushDescriptorSetWithTemplate',
               'vkCmdPushDescriptorSetWithTemplate2', 'vkMapMemory', 'vkMapMemory2'}
 
+# Host commands the renderer itself calls that the protocol does not carry.
+RENDERER_DEVICE_FNS = ['vkGetMemoryHostPointerPropertiesEXT', 'vkGetMemoryFdKHR']
+
 # Extensions the protocol never carries even when listed: they move host
 # fds or host pointers, or name window-system objects.
 NEVER_EXT = re.compile(r'_(fd|win32|android|metal|fuchsia|xlib|xcb|wayland|'
@@ -513,6 +516,10 @@ class Gen:
                     o.append('\tPFN_%s %s;' % (c, c[2:]))
             if lvl == 'INSTANCE':
                 o.append('\tPFN_vkGetDeviceProcAddr GetDeviceProcAddr;')
+            else:
+                for c in RENDERER_DEVICE_FNS:
+                    if c not in self.cmd_names:
+                        o.append('\tPFN_%s %s;' % (c, c[2:]))
             o.append('};')
         o.append('void vn_load_instance_fns(PFN_vkGetInstanceProcAddr gipa, VkInstance inst, struct vn_instance_fns *f);')
         o.append('void vn_load_device_fns(PFN_vkGetDeviceProcAddr gdpa, VkDevice dev, struct vn_device_fns *f);')
@@ -668,6 +675,10 @@ class Gen:
             o.append('\tmemset(f, 0, sizeof(*f));')
             if lvl == 'instance':
                 o.append('\tf->GetDeviceProcAddr = (PFN_vkGetDeviceProcAddr)gpa(inst, "vkGetDeviceProcAddr");')
+            else:
+                for c in RENDERER_DEVICE_FNS:
+                    if c not in self.cmd_names:
+                        o.append('\tf->%s = (PFN_%s)gpa(dev, "%s");' % (c[2:], c, c))
             for c in self.cmd_list:
                 if self.level(c).lower() != lvl or self.is_mesa(c):
                     continue
