@@ -183,6 +183,9 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 			vn_decoder_fail(&d, "unknown command type %u", type);
 			goto fatal;
 		}
+		if (pv_log_enabled(PV_LOG_DEBUG))
+			pv_debug("venus: ctx %u %s: %s%s", ctx->id, x->ring ? "ring" : "vq", c->name,
+				 (flags & VN_COMMAND_GENERATE_REPLY) ? " (reply)" : "");
 		vn_arena_reset(&x->arena);
 		void *args = vn_arena_alloc(&x->arena, c->args_size);
 		if (!args) {
