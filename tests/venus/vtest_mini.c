@@ -6,14 +6,18 @@
  *
  *   venus-vtest-mini SOCKET_PATH
  *
- * Serves one connection, then prints "objects-left N" and exits.
+ * Forks one child per connection (as virgl's vtest does); each prints
+ * "objects-left N" when its client disconnects. Exits after the first
+ * connection's child ends.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -277,7 +281,26 @@ int main(int argc, char **argv)
 		perror("bind");
 		return 1;
 	}
-	s.fd = accept(ls, NULL, NULL);
+	pid_t first = 0;
+	for (;;) {
+		int c = accept(ls, NULL, NULL);
+		if (c < 0)
+			return 1;
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(ls);
+			s.fd = c;
+			break;
+		}
+		close(c);
+		if (!first)
+			first = pid;
+		int st;
+		while (waitpid(-1, &st, WNOHANG) > 0)
+			;
+		if (kill(first, 0) && errno == ESRCH)
+			return 0;
+	}
 	int rc = serve(&s);
 	if (s.ctx) {
 		printf("lost %d\n", venus_context_is_lost(s.ctx));
@@ -286,7 +309,5 @@ int main(int argc, char **argv)
 	}
 	venus_renderer_destroy(s.r);
 	close(s.fd);
-	close(ls);
-	unlink(argv[1]);
 	return rc;
 }
