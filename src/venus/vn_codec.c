@@ -333,7 +333,7 @@ const struct vn_struct_desc *vn_struct_by_stype(int32_t stype)
 enum mode { IN, PARTIAL };
 
 static void decode_fields(struct vn_decoder *d, const struct vn_field *fields,
-			  unsigned n, void *base, enum mode m, bool skip_head);
+			  unsigned first, unsigned n, void *base, enum mode m, bool is_param);
 
 static void decode_struct(struct vn_decoder *d, uint16_t sid, void *dst, enum mode m)
 {
@@ -358,9 +358,9 @@ static void decode_struct(struct vn_decoder *d, uint16_t sid, void *dst, enum mo
 			vn_decoder_fail(d, "%s: bad union tag %u", s->name, tag);
 			return;
 		}
-		decode_fields(d, &s->fields[tag], 1, dst, m, false);
+		decode_fields(d, s->fields, tag, tag + 1, dst, m, false);
 	} else {
-		decode_fields(d, s->fields, s->nfields, dst, m, false);
+		decode_fields(d, s->fields, 0, s->nfields, dst, m, false);
 	}
 	d->depth--;
 }
@@ -394,7 +394,7 @@ static void *decode_pnext(struct vn_decoder *d, enum mode m)
 	st->sType = (VkStructureType)stype;
 	st->pNext = decode_pnext(d, m);
 	/* sType and pNext are the first two rows of every chained struct. */
-	decode_fields(d, s->fields + 2, s->nfields - 2, st, m, false);
+	decode_fields(d, s->fields, 2, s->nfields, st, m, false);
 	d->depth--;
 	return st;
 }
@@ -629,9 +629,9 @@ static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 }
 
 static void decode_fields(struct vn_decoder *d, const struct vn_field *fields,
-			  unsigned n, void *base, enum mode m, bool is_param)
+			  unsigned first, unsigned n, void *base, enum mode m, bool is_param)
 {
-	for (unsigned i = 0; i < n && !d->fatal; i++)
+	for (unsigned i = first; i < n && !d->fatal; i++)
 		decode_field(d, fields, &fields[i], base, m, is_param);
 }
 
@@ -639,14 +639,14 @@ bool vn_decode_params(struct vn_decoder *d, const struct vn_cmd_desc *c, void *a
 {
 	d->cmd_name = c->name;
 	d->depth = 0;
-	decode_fields(d, c->params, c->nparams, args, IN, true);
+	decode_fields(d, c->params, 0, c->nparams, args, IN, true);
 	return !d->fatal;
 }
 
 /* ---- encode ---------------------------------------------------------- */
 
 static void encode_fields(struct vn_encoder *e, const struct vn_field *fields,
-			  unsigned n, const void *base);
+			  unsigned first, unsigned n, const void *base);
 
 static void encode_pnext(struct vn_encoder *e, const void *p)
 {
@@ -663,7 +663,7 @@ static void encode_pnext(struct vn_encoder *e, const void *p)
 	vn_write_u64(e, 1);
 	vn_write_u32(e, (uint32_t)s->sType);
 	encode_pnext(e, s->pNext);
-	encode_fields(e, sd->fields + 2, sd->nfields - 2, s);
+	encode_fields(e, sd->fields, 2, sd->nfields, s);
 }
 
 static void encode_struct(struct vn_encoder *e, uint16_t sid, const void *src)
@@ -680,10 +680,10 @@ static void encode_struct(struct vn_encoder *e, uint16_t sid, const void *src)
 				best = i;
 		}
 		vn_write_u32(e, best);
-		encode_fields(e, &s->fields[best], 1, src);
+		encode_fields(e, s->fields, best, best + 1, src);
 		return;
 	}
-	encode_fields(e, s->fields, s->nfields, src);
+	encode_fields(e, s->fields, 0, s->nfields, src);
 }
 
 static void encode_elems(struct vn_encoder *e, const struct vn_field *f,
@@ -800,9 +800,9 @@ static void encode_field(struct vn_encoder *e, const struct vn_field *fields,
 }
 
 static void encode_fields(struct vn_encoder *e, const struct vn_field *fields,
-			  unsigned n, const void *base)
+			  unsigned first, unsigned n, const void *base)
 {
-	for (unsigned i = 0; i < n && !e->overflow; i++)
+	for (unsigned i = first; i < n && !e->overflow; i++)
 		encode_field(e, fields, &fields[i], base, false);
 }
 

@@ -4,3 +4,7 @@ ifeq ($(GPU),1)
 host-progs += venus-vtest-mini
 venus-vtest-mini-srcs := tests/venus/vtest_mini.c
 endif
+ifeq ($(GPU),1)
+host-progs += vk-smoke
+vk-smoke-srcs := tests/venus/vk_smoke.c
+endif
