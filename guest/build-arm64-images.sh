@@ -28,7 +28,7 @@ KPKG_META=linux-image-arm64
 L2_IMAGE_SIZE=1G
 L1_IMAGE_SIZE=2G
 # Modules L1's initramfs loads to find and mount its root disk.
-L1_MODULES="virtio_mmio virtio_blk ext4"
+L1_MODULES="virtio_mmio virtio_blk crc32c_generic ext4"
 
 key=$(cat "$0" guest/nested/* | sha256sum | cut -c1-16)
 cache=/var/cache/pearvisor/nested/$key
@@ -151,8 +151,8 @@ ir=$work/l1initramfs
 mkdir -p "$ir/bin" "$ir/lib/modules" "$ir/dev" "$ir/proc" "$ir/sys" "$ir/mnt/root" "$ir/pv"
 mkdir -p "$work/bb"
 dpkg-deb -x "$roots/debs/busybox-static_"*.deb "$work/bb"
-cp "$work/bb/bin/busybox" "$ir/bin/busybox"
-for app in sh mount umount insmod mkdir cat sleep poweroff blkid chroot ls echo grep sed cut dmesg uname; do
+cp "$work/bb/usr/bin/busybox" "$ir/bin/busybox"
+for app in sh mount umount insmod mkdir cat sleep poweroff findfs chroot ls echo grep sed cut dmesg uname; do
 	ln -sf busybox "$ir/bin/$app"
 done
 moddir=$roots/l2root/lib/modules/$kver
@@ -160,6 +160,7 @@ depfile=$moddir/modules.dep
 : >"$work/modorder"
 # Depth-first: a module's dependencies come before it, each once.
 add_mod() {
+	local path d   # recursion: each level keeps its own
 	path=$(grep -E "(^|/)$1\.ko(\.[a-z]+)?:" "$depfile" | head -1 | cut -d: -f1)
 	[ -n "$path" ] || return 0   # built in
 	grep -qx "$path" "$work/modorder" && return 0
