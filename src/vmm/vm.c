@@ -541,7 +541,9 @@ int vm_run(const struct vm_config *cfg)
 		goto out;
 	}
 
-	/* 3. Devices. */
+	/* 3. Devices. A console reader that goes away (`| head`) must cost the
+	 * guest its output, not kill the VMM with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	vm->con = console_open(cfg->console, cfg->console_path, err, sizeof(err));
 	if (!vm->con) {
 		pv_err("%s", err);
