@@ -162,8 +162,10 @@ static void vcpu_loop(struct vm *vm, struct vcpu_slot *s)
 		int r = hv_vcpu_run(s->hv, &e);
 		if (r) {
 			char msg[120];
-			snprintf(msg, sizeof(msg), "vCPU %u: run failed: %s", s->index, strerror(-r));
-			vm_request_stop(vm, STOP_ERROR, msg);
+			/* KVM_RUN itself refusing (e.g. a vCPU left in a state it
+			 * cannot enter) counts with internal errors as a crash. */
+			snprintf(msg, sizeof(msg), "vCPU %u: cannot run: %s", s->index, strerror(-r));
+			vm_request_stop(vm, STOP_CRASH, msg);
 			return;
 		}
 		switch (e.reason) {
