@@ -198,13 +198,6 @@ static void *vcpu_thread(void *arg)
 	struct vcpu_slot *s = arg;
 	struct vm *vm = s->vm;
 
-	/* The kick signal must reach this thread; the main thread keeps the
-	 * stop signals. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-
 	s->create_err = hv_vcpu_create(vm->hv, s->index, &s->hv);
 	pthread_barrier_wait(&vm->created);   /* main: finalize the VM */
 	pthread_barrier_wait(&vm->started);
