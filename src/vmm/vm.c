@@ -183,7 +183,12 @@ static void vcpu_loop(struct vm *vm, struct vcpu_slot *s)
 			return;
 		case HV_EXIT_INTERNAL_ERROR: {
 			char msg[200];
-			snprintf(msg, sizeof(msg), "vCPU %u: %s", s->index, e.error.msg);
+			uint64_t pc = 0;
+			if (hv_vcpu_get_reg(s->hv, HV_REG_PC, &pc) == 0)
+				snprintf(msg, sizeof(msg), "vCPU %u: %s (guest pc 0x%llx)",
+					 s->index, e.error.msg, (unsigned long long)pc);
+			else
+				snprintf(msg, sizeof(msg), "vCPU %u: %s", s->index, e.error.msg);
 			vm_request_stop(vm, STOP_CRASH, msg);
 			return;
 		}
