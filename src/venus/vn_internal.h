@@ -101,6 +101,12 @@ struct venus_context {
 
 	pthread_mutex_t ring_lock;
 	struct vn_ring *rings;
+	/* Ring monitor: sets the ALIVE status bit on every ring at least as
+	 * often as the shortest VkRingMonitorInfoMESA period asks. */
+	pthread_cond_t monitor_cond;
+	pthread_t monitor_thread;
+	uint32_t monitor_period_us;
+	bool monitor_started, monitor_stop;
 
 	/* ring_idx -> queue timeline binding and fence retirement. */
 	pthread_mutex_t fence_lock;

@@ -25,6 +25,7 @@
  * command usually arrives well inside it. */
 #define VN_RING_SPIN_NS 200000ull
 #define VN_RING_SLEEP_MAX_NS 200000ull
+#define VN_RING_PARK_RECHECK_NS 10000000ull
 
 static uint64_t now_ns(void)
 {
@@ -88,8 +89,14 @@ static bool ring_idle_wait(struct vn_ring *r)
 	 * publishing IDLE so a command written in between is not missed. */
 	if (atomic_load_explicit(r->tail, memory_order_seq_cst) != r->cur)
 		r->notified = true;
-	while (!r->notified && !r->stop)
-		pthread_cond_wait(&r->cond, &r->lock);
+	/* Timed, and rechecking tail: a guest whose tail store and status
+	 * load were reordered would otherwise never send its notify. */
+	while (!r->notified && !r->stop &&
+	       atomic_load_explicit(r->tail, memory_order_acquire) == r->cur) {
+		struct timespec ts;
+		deadline_in(&ts, VN_RING_PARK_RECHECK_NS);
+		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+	}
 	r->notified = false;
 	atomic_fetch_and(r->status, ~VN_RING_STATUS_IDLE);
 	bool stop = r->stop;
@@ -147,6 +154,56 @@ static void *ring_thread(void *arg)
 		}
 	}
 	return NULL;
+}
+
+static void *monitor_thread(void *arg)
+{
+	struct venus_context *ctx = arg;
+	pthread_setname_np(pthread_self(), "vn-ringmon");
+	pthread_mutex_lock(&ctx->ring_lock);
+	while (!ctx->monitor_stop) {
+		for (struct vn_ring *r = ctx->rings; r; r = r->next)
+			atomic_fetch_or(r->status, VN_RING_STATUS_ALIVE);
+		struct timespec ts;
+		deadline_in(&ts, (uint64_t)ctx->monitor_period_us * 1000 / 2);
+		pthread_cond_timedwait(&ctx->monitor_cond, &ctx->ring_lock, &ts);
+	}
+	pthread_mutex_unlock(&ctx->ring_lock);
+	return NULL;
+}
+
+/* Called with ring_lock held. */
+static void monitor_request(struct venus_context *ctx, uint32_t period_us)
+{
+	if (!period_us)
+		return;
+	if (period_us < 1000)
+		period_us = 1000;
+	if (!ctx->monitor_period_us || period_us < ctx->monitor_period_us)
+		ctx->monitor_period_us = period_us;
+	if (ctx->monitor_started)
+		return;
+	cond_init_monotonic(&ctx->monitor_cond);
+	ctx->monitor_stop = false;
+	if (!pthread_create(&ctx->monitor_thread, NULL, monitor_thread, ctx))
+		ctx->monitor_started = true;
+	else
+		pthread_cond_destroy(&ctx->monitor_cond);
+}
+
+static void monitor_stop(struct venus_context *ctx)
+{
+	pthread_mutex_lock(&ctx->ring_lock);
+	bool started = ctx->monitor_started;
+	ctx->monitor_stop = true;
+	if (started)
+		pthread_cond_broadcast(&ctx->monitor_cond);
+	pthread_mutex_unlock(&ctx->ring_lock);
+	if (!started)
+		return;
+	pthread_join(ctx->monitor_thread, NULL);
+	pthread_cond_destroy(&ctx->monitor_cond);
+	ctx->monitor_started = false;
 }
 
 static bool region_ok(uint64_t off, uint64_t size, uint64_t total)
@@ -257,7 +314,7 @@ static void h_create_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 		r->idle_timeout_ns = 1000000000ull;
 	r->cur = atomic_load(r->head);
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	cond_init_monotonic(&r->cond);
 	cond_init_monotonic(&r->head_cond);
 	vn_exec_init(&r->exec, ctx, r);
 	if (pthread_create(&r->thread, NULL, ring_thread, r)) {
@@ -266,9 +323,15 @@ static void h_create_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 		return;
 	}
 	r->started = true;
+	uint32_t period = 0;
+	for (const VkBaseInStructure *s = ci->pNext; s; s = s->pNext)
+		if (s->sType == VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA)
+			period = ((const VkRingMonitorInfoMESA *)s)->maxReportingPeriodMicroseconds;
 	pthread_mutex_lock(&ctx->ring_lock);
 	r->next = ctx->rings;
 	ctx->rings = r;
+	atomic_fetch_or(r->status, VN_RING_STATUS_ALIVE);
+	monitor_request(ctx, period);
 	pthread_mutex_unlock(&ctx->ring_lock);
 }
 
@@ -299,6 +362,7 @@ static void h_destroy_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 
 void vn_rings_stop_all(struct venus_context *ctx)
 {
+	monitor_stop(ctx);
 	pthread_mutex_lock(&ctx->ring_lock);
 	struct vn_ring *r = ctx->rings;
 	ctx->rings = NULL;
