@@ -29,6 +29,10 @@ struct venus_renderer {
 	uint8_t capset[VN_CAPSET_SIZE];
 	enum vn_memory_mode memory_mode;
 	bool memory_mode_forced;
+	/* PEARVISOR_VENUS_DUMP: directory that receives every decoded
+	 * command's bytes (fuzzing seeds, protocol debugging). */
+	const char *dump_dir;
+	atomic_uint dump_seq;
 };
 
 /* A blob resource: shared memory (blob_id 0) or an exported VkDeviceMemory. */
