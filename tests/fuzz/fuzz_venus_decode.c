@@ -5,7 +5,7 @@
  * command's reply, without calling any Vulkan driver. Every input must end
  * in success or a clean fatal stop.
  *
- * Build: tests/fuzz/build-venus-fuzz.sh (or `make fuzz`).
+ * Run: tests/fuzz/run.sh venus_decode [SECONDS].
  */
 #include <stdint.h>
 #include <string.h>
