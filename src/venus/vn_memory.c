@@ -193,7 +193,8 @@ void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
 			.memory = mem,
 			.handleType = (VkExternalMemoryHandleTypeFlagBits)exp.handleTypes,
 		};
-		if (f->GetMemoryFdKHR(a->device, &gi, &m->fd) == VK_SUCCESS) {
+		/* lavapipe 25.0.7 reports success with fd -1: check the fd. */
+		if (f->GetMemoryFdKHR(a->device, &gi, &m->fd) == VK_SUCCESS && m->fd >= 0) {
 			m->mappable = true;
 		} else {
 			m->fd = -1;
