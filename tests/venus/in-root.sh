@@ -11,6 +11,8 @@
 # The environment inside is clean except for GGML_*, VN_*, MESA_*, VK_*,
 # LP_* and PV_* variables, which pass through (VN_DEBUG is extended, not
 # replaced, e.g. VN_DEBUG=init gives "vtest,init").
+# PV_IN_ROOT_NATIVE=1 instead runs on the root's own lavapipe
+# (VK_DRIVER_FILES=<lvp_icd.json>, no socket): the native baseline.
 set -eu
 if [ $# -lt 2 ]; then
 	echo "usage: $0 ROOT [--] CMD [ARG...]" >&2
@@ -19,24 +21,31 @@ fi
 root=$(realpath "$1")
 shift
 [ "$1" = "--" ] && shift
-sock=${VTEST_SOCKET_NAME:?set VTEST_SOCKET_NAME to the server socket (host path)}
-sockdir=$(dirname "$(realpath -m "$sock")")
-icd=/usr/share/vulkan/icd.d/virtio_icd.json
-[ -f "$root$icd" ] || { echo "in-root: $root has no $icd" >&2; exit 1; }
-
-vn=${VN_DEBUG:-}
-vn=vtest${vn:+,$vn}
 envs=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
-      LANG=C.UTF-8 "VN_DEBUG=$vn" "VTEST_SOCKET_NAME=$sock" "VK_DRIVER_FILES=$icd")
+      LANG=C.UTF-8)
+if [ "${PV_IN_ROOT_NATIVE:-0}" = 1 ]; then
+	icd=/usr/share/vulkan/icd.d/lvp_icd.json
+	sockdir=
+	envs+=("VK_DRIVER_FILES=$icd")
+else
+	sock=${VTEST_SOCKET_NAME:?set VTEST_SOCKET_NAME to the server socket (host path)}
+	sockdir=$(dirname "$(realpath -m "$sock")")
+	icd=/usr/share/vulkan/icd.d/virtio_icd.json
+	vn=${VN_DEBUG:-}
+	vn=vtest${vn:+,$vn}
+	envs+=("VN_DEBUG=$vn" "VTEST_SOCKET_NAME=$sock" "VK_DRIVER_FILES=$icd")
+fi
+[ -f "$root$icd" ] || { echo "in-root: $root has no $icd" >&2; exit 1; }
 while IFS= read -r -d '' kv; do
 	case $kv in
-	VN_DEBUG=* | VTEST_SOCKET_NAME=* | VK_DRIVER_FILES=*) ;;
+	VN_DEBUG=* | VTEST_SOCKET_NAME=* | VK_DRIVER_FILES=* | PV_IN_ROOT_*) ;;
 	GGML_* | VN_* | MESA_* | VK_* | LP_* | PV_*) envs+=("$kv") ;;
 	esac
 done < <(env -0)
 
-binds=$sockdir
-[ -n "${PV_IN_ROOT_BIND:-}" ] && binds="$binds:$PV_IN_ROOT_BIND"
+# The first entry (the socket directory, empty when native) stays
+# writable; the rest are read-only.
+binds=$sockdir:${PV_IN_ROOT_BIND:-}
 
 # The mount script runs inside the new namespace; its arguments are the
 # root, the bind list, then the command's env and argv separated by "--".
@@ -49,11 +58,11 @@ mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 first=1
 IFS=:
 for d in $binds; do
-	[ -n "$d" ] || continue
-	mkdir -p "$root$d"
-	mount --bind "$d" "$root$d"
-	# The socket directory stays writable; extra binds are read-only.
-	[ $first = 1 ] || mount -o remount,bind,ro "$root$d"
+	if [ -n "$d" ]; then
+		mkdir -p "$root$d"
+		mount --bind "$d" "$root$d"
+		[ $first = 1 ] || mount -o remount,bind,ro "$root$d"
+	fi
 	first=0
 done
 unset IFS
