@@ -16,7 +16,7 @@ sid)
 	# libegl1..libgles2: virgl_test_server needs them for the benchmark's
 	# virglrenderer comparison. piglit is optional and large: left out.
 	pkgs="mesa-vulkan-drivers vulkan-tools llama.cpp-tests llama.cpp-tools
-	      vkmark virgl-server python3-gguf libegl1 libegl-mesa0 libgl1
+	      libggml0-backend-vulkan vkmark virgl-server python3-gguf libegl1 libegl-mesa0 libgl1
 	      libopengl0 libgles2"
 	;;
 *)

@@ -441,7 +441,8 @@ static int read_message(struct client *c, uint32_t *cmd, uint32_t *len, bool *eo
 			*eof = true;
 			return -1;
 		}
-		return fail(c, "connection lost inside a message header: %s", strerror(errno));
+		return fail(c, "connection %s inside a message header",
+			    errno == EPIPE ? "closed" : strerror(errno));
 	}
 	*len = hdr[0];
 	*cmd = hdr[1];
@@ -464,8 +465,9 @@ static int read_message(struct client *c, uint32_t *cmd, uint32_t *len, bool *eo
 	}
 	memset((char *)c->buf + bytes, 0, 4);
 	if (bytes && os_read_full(c->fd, c->buf, (size_t)bytes))
-		return fail(c, "connection lost inside %s (%u), %" PRIu64 " bytes expected: %s",
-			    cmd_name(*cmd), *cmd, bytes, strerror(errno));
+		return fail(c, "connection %s inside %s (%u), %" PRIu64 " bytes expected",
+			    errno == EPIPE ? "closed" : strerror(errno), cmd_name(*cmd), *cmd,
+			    bytes);
 	return 0;
 }
 
