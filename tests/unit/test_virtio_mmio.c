@@ -421,3 +421,36 @@ TEST(notify_on_unready_or_missing_queue)
 	CHECK_EQ(len, 8);
 	sim_fini(&s);
 }
+
+TEST(empty_notify_raises_no_interrupt)
+{
+	struct sim s;
+	rng_up(&s, NO_RING_FEATURES, 16);
+	int edges = sim_edges(&s);
+	sim_notify(&s, 0);
+	CHECK_EQ(sim_edges(&s), edges);
+	CHECK_EQ(sim_r32(&s, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	sim_fini(&s);
+}
+
+TEST(guest_mem_with_two_regions)
+{
+	/* A buffer may sit in any RAM region, but not straddle two. */
+	struct sim s;
+	rng_up(&s, ALL_FEATURES, 16);
+	static uint8_t hi[4096] __attribute__((aligned(64)));
+	s.mem.nr_regions = 2;
+	s.mem.regions[1] = (struct guest_mem_region){ 0x80000000ull, sizeof(hi), hi };
+	uint32_t id, len;
+	sim_set_desc(&s, 0, 0, 0x80000000ull + 64, 128, VIRTQ_DESC_F_WRITE, 0);
+	sim_publish(&s, 0, 0);
+	sim_notify(&s, 0);
+	CHECK(sim_used(&s, 0, &id, &len));
+	CHECK_EQ(len, 128);
+	sim_set_desc(&s, 0, 1, 0x80000000ull + 4000, 128, VIRTQ_DESC_F_WRITE, 0);
+	sim_publish(&s, 0, 1);
+	sim_notify(&s, 0);
+	CHECK(needs_reset(&s));
+	s.mem.nr_regions = 1;
+	sim_fini(&s);
+}
