@@ -454,3 +454,25 @@ TEST(guest_mem_with_two_regions)
 	s.mem.nr_regions = 1;
 	sim_fini(&s);
 }
+
+TEST(reachable_through_mmio_bus)
+{
+	/* The way the VMM wires it: a window on the bus, vCPU exits dispatched
+	 * by address. */
+	struct sim s;
+	sim_init(&s, virtio_rng_create());
+	struct mmio_bus bus = { 0 };
+	CHECK_EQ(mmio_bus_register(&bus, 0x0a000000, VIRTIO_MMIO_SIZE, &virtio_mmio_ops, s.m), 0);
+	uint32_t v = 0;
+	CHECK(mmio_bus_access(&bus, 0x0a000000 + VIRTIO_MMIO_MAGIC_VALUE, &v, 4, false));
+	CHECK_EQ(v, VIRTIO_MMIO_MAGIC);
+	CHECK(mmio_bus_access(&bus, 0x0a000000 + VIRTIO_MMIO_DEVICE_ID, &v, 4, false));
+	CHECK_EQ(v, VIRTIO_ID_RNG);
+	v = VIRTIO_STATUS_ACKNOWLEDGE;
+	CHECK(mmio_bus_access(&bus, 0x0a000000 + VIRTIO_MMIO_STATUS, &v, 4, true));
+	CHECK_EQ(sim_r32(&s, VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE);
+	/* An access straddling the window end is bounded by the device. */
+	uint64_t big = 0;
+	mmio_bus_access(&bus, 0x0a000000 + VIRTIO_MMIO_SIZE - 4, &big, 8, false);
+	sim_fini(&s);
+}
