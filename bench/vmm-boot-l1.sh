@@ -18,7 +18,7 @@ for PV_VMM in $PV_BENCH_VMMS; do
 	i=1
 	while [ $i -le "$PV_BENCH_RUNS" ]; do
 		t0=$(date +%s.%N)
-		vm_start bench --cpus 1 --memory ${mem_mb}M --disk "$D,readonly" \
+		vm_start bench --cpus 2 --memory ${mem_mb}M --disk "$D,readonly" \
 			--append "$L2_APPEND_BASE pv.test=sleep5"
 		pid=$VM_PID
 		t1= n=0
