@@ -1,1 +1,2 @@
 srcs-common += src/os/log.c
+srcs-common += src/os/shm.c
