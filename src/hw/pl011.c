@@ -49,12 +49,24 @@ struct pl011 {
 	unsigned rx_head, rx_count;
 };
 
+/*
+ * Host input is a line, not a FIFO: it becomes visible to the guest only
+ * while the guest has RX interrupts unmasked. Linux drains the RX FIFO
+ * before it unmasks them when it opens the port (pl011_enable_interrupts),
+ * and masks them to throttle; without this, input sent before the guest's
+ * shell is up (a script piped to stdin) would be thrown away.
+ */
+static unsigned rx_visible(const struct pl011 *u)
+{
+	return (u->imsc & (INT_RX | INT_RT)) ? u->rx_count : 0;
+}
+
 /* TX is level-like: our FIFO is always empty, so TXRIS stays set and the
  * driver masks it when it has nothing to send. RX is set while data waits. */
 static uint32_t ris(const struct pl011 *u)
 {
 	uint32_t r = u->ris_latched | INT_TX;
-	if (u->rx_count)
+	if (rx_visible(u))
 		r |= INT_RX | INT_RT;
 	return r;
 }
@@ -120,7 +132,7 @@ static uint32_t reg_read(struct pl011 *u, uint64_t off)
 {
 	switch (off) {
 	case UART_DR: {
-		if (!u->rx_count)
+		if (!rx_visible(u))
 			return 0;
 		uint32_t c = u->rx[u->rx_head];
 		u->rx_head = (u->rx_head + 1) % RX_BUF;
@@ -129,7 +141,7 @@ static uint32_t reg_read(struct pl011 *u, uint64_t off)
 		return c;
 	}
 	case UART_RSR:   return 0;
-	case UART_FR:    return FR_TXFE | (u->rx_count ? 0 : FR_RXFE);
+	case UART_FR:    return FR_TXFE | (rx_visible(u) ? 0 : FR_RXFE);
 	case UART_ILPR:  return u->ilpr;
 	case UART_IBRD:  return u->ibrd;
 	case UART_FBRD:  return u->fbrd;

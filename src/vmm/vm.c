@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/arm64/fdt.h"
@@ -98,7 +99,8 @@ static void vm_request_stop(struct vm *vm, enum stop_reason why, const char *msg
 	if (atomic_load(&vm->stop) == STOP_NONE) {
 		snprintf(vm->stop_msg, sizeof(vm->stop_msg), "%s", msg ? msg : "");
 		atomic_store(&vm->stop, why);
-		pthread_kill(vm->main_thread, WAKE_SIGNAL);
+		if (!pthread_equal(pthread_self(), vm->main_thread))
+			pthread_kill(vm->main_thread, WAKE_SIGNAL);
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
 }
@@ -426,6 +428,14 @@ static void wait_for_stop(struct vm *vm, const sigset_t *set)
 			vm_request_stop(vm, STOP_SIGNAL, msg);
 		}
 	}
+	/* A wake signal may still be pending (sent when we stopped for another
+	 * reason); consume it, or unblocking it later would kill us. */
+	sigset_t wake;
+	sigemptyset(&wake);
+	sigaddset(&wake, WAKE_SIGNAL);
+	const struct timespec zero = { 0, 0 };
+	while (sigtimedwait(&wake, NULL, &zero) > 0)
+		;
 }
 
 /* The outcome line is the command's result, not a log message: it is
@@ -531,7 +541,9 @@ int vm_run(const struct vm_config *cfg)
 		goto out;
 	}
 
-	/* 3. Devices. */
+	/* 3. Devices. A console reader that goes away (`| head`) must cost the
+	 * guest its output, not kill the VMM with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	vm->con = console_open(cfg->console, cfg->console_path, err, sizeof(err));
 	if (!vm->con) {
 		pv_err("%s", err);

@@ -101,7 +101,7 @@ echo "PVR INFO write=$w"
 [ "$w" = ok ] && echo "PVR WROTE $PV_TOKEN"
 
 # ---- Boot 2: same disk read-only: reads the token back, writes must fail.
-vm_start boot2 --cpus 1 --memory 512M --disk "$D,readonly" \
+vm_start boot2 --cpus 2 --memory 512M --disk "$D,readonly" \
 	--append "$L2_APPEND_BASE pv.test=read,rowrite"
 vm_wait boot2 $VM_PID 600
 vm_log boot2
