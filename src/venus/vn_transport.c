@@ -26,6 +26,10 @@
 #define VN_RING_SPIN_NS 200000ull
 #define VN_RING_SLEEP_MAX_NS 200000ull
 #define VN_RING_PARK_RECHECK_NS 10000000ull
+/* vkWaitRingSeqnoMESA gives up (context lost) after this long without the
+ * ring's head moving: a guest-made deadlock must not pin the caller. */
+#define VN_RING_STALL_MS 30000u
+#define VN_MAX_RINGS 64
 
 static uint64_t now_ns(void)
 {
@@ -139,8 +143,16 @@ static void *ring_thread(void *arg)
 			sleep = 1000;
 			continue;
 		}
+		if (atomic_load(&ctx->lost)) {
+			/* Nothing more will be decoded: wait to be stopped. */
+			pthread_mutex_lock(&r->lock);
+			while (!r->stop)
+				pthread_cond_wait(&r->cond, &r->lock);
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
 		uint64_t idle = now_ns() - last;
-		if (atomic_load(&ctx->lost) || idle >= r->idle_timeout_ns) {
+		if (idle >= r->idle_timeout_ns) {
 			if (!ring_idle_wait(r))
 				break;
 			last = now_ns();
@@ -273,6 +285,15 @@ static void h_create_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 	}
 	if (find_ring(ctx, a->ring)) {
 		vn_decoder_fail(d, "ring %llu already exists", (unsigned long long)a->ring);
+		return;
+	}
+	unsigned nrings = 0;
+	pthread_mutex_lock(&ctx->ring_lock);
+	for (struct vn_ring *q = ctx->rings; q; q = q->next)
+		nrings++;
+	pthread_mutex_unlock(&ctx->ring_lock);
+	if (nrings >= VN_MAX_RINGS) {
+		vn_decoder_fail(d, "more than %u rings", VN_MAX_RINGS);
 		return;
 	}
 	const VkRingCreateInfoMESA *ci = a->pCreateInfo;
@@ -454,18 +475,33 @@ static void h_wait_ring_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 		return;
 	}
 	uint32_t seqno = (uint32_t)a->seqno;
+	/* A guest only waits for what it already wrote; anything else would
+	 * block this (client) thread forever. */
+	if ((int32_t)(seqno - atomic_load(r->tail)) > 0) {
+		vn_decoder_fail(d, "seqno %u is past the ring's tail %u", seqno,
+				atomic_load(r->tail));
+		return;
+	}
 	pthread_mutex_lock(&r->lock);
 	r->notified = true;
 	pthread_cond_broadcast(&r->cond);
 	r->head_waiters++;
+	uint32_t last = atomic_load(r->head);
+	unsigned stalled_ms = 0;
 	while ((int32_t)(atomic_load(r->head) - seqno) < 0 && !r->stop &&
-	       !atomic_load(&x->ctx->lost)) {
+	       !atomic_load(&x->ctx->lost) && stalled_ms < VN_RING_STALL_MS) {
 		struct timespec ts;
 		deadline_in(&ts, 1000000);
 		pthread_cond_timedwait(&r->head_cond, &r->lock, &ts);
+		uint32_t h = atomic_load(r->head);
+		stalled_ms = h == last ? stalled_ms + 1 : 0;
+		last = h;
 	}
 	r->head_waiters--;
 	pthread_mutex_unlock(&r->lock);
+	if (stalled_ms >= VN_RING_STALL_MS)
+		vn_decoder_fail(d, "ring %llu made no progress for %u ms",
+				(unsigned long long)a->ring, VN_RING_STALL_MS);
 }
 
 static void h_set_reply_stream(struct vn_exec *x, const struct vn_cmd_desc *c,
