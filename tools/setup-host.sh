@@ -5,8 +5,10 @@ set -eu
 
 need_root() { [ "$(id -u)" = 0 ] || { echo "setup-host: run as root" >&2; exit 1; }; }
 
-stamp=/var/lib/pearvisor-setup.v1
-[ -f "$stamp" ] && [ "${PV_SETUP_FORCE:-0}" != 1 ] && exit 0
+# Re-run whenever this script changes: the stamp holds its hash.
+stamp=/var/lib/pearvisor-setup.stamp
+want=$(sha256sum "$0" | cut -d' ' -f1)
+[ "$(cat "$stamp" 2>/dev/null)" = "$want" ] && [ "${PV_SETUP_FORCE:-0}" != 1 ] && exit 0
 need_root
 
 export DEBIAN_FRONTEND=noninteractive
@@ -28,7 +30,7 @@ apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config python3 git ca-certificates \
 	clang llvm libclang-rt-14-dev \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
-	libfdt-dev \
+	libfdt-dev zlib1g-dev zlib1g-dev:arm64 \
 	qemu-system-arm qemu-user-static binfmt-support qemu-utils \
 	debootstrap e2fsprogs cpio xz-utils zstd file \
 	glslang-tools spirv-tools
@@ -61,4 +63,4 @@ if [ ! -f "$vksdk/usr/share/vulkan/registry/vk.xml" ]; then
 	rm -rf "$tmp"
 fi
 
-touch "$stamp"
+echo "$want" >"$stamp"

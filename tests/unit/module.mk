@@ -3,3 +3,9 @@ unit-test-main := tests/unit/test_main.c
 
 unit-tests += test_util
 test_util-srcs := $(unit-test-main) tests/unit/test_util.c
+
+# virtio: each test links the simulated driver.
+unit-tests += test_virtio_mmio test_virtio_blk test_virtio_console
+test_virtio_mmio-srcs := $(unit-test-main) tests/unit/virtio_sim.c tests/unit/test_virtio_mmio.c
+test_virtio_blk-srcs := $(unit-test-main) tests/unit/virtio_sim.c tests/unit/test_virtio_blk.c
+test_virtio_console-srcs := $(unit-test-main) tests/unit/virtio_sim.c tests/unit/test_virtio_console.c

@@ -1,0 +1,1 @@
+srcs-common += src/hw/pl011.c

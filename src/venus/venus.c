@@ -1,0 +1,340 @@
+/*
+ * The renderer and context objects behind venus.h: capset, context life
+ * cycle, blob resources, and the one-line loss report.
+ */
+#include "venus/venus.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "os/log.h"
+#include "os/shm.h"
+#include "os/util.h"
+#include "venus/vn_internal.h"
+
+/* Capset layout (all u32, little-endian): see docs/venus-renderer.md. */
+#define CAP_WIRE_FORMAT 0
+#define CAP_VK_XML 4
+#define CAP_CMD_SERIALIZATION 8
+#define CAP_VENUS_PROTOCOL 12
+#define CAP_BLOB_ID_0 16
+#define CAP_EXT_MASK 20
+#define CAP_WAIT_SYNCS 148
+#define CAP_MULTI_TIMELINES 152
+#define CAP_GUEST_VRAM 156
+
+static void put32(uint8_t *cap, size_t off, uint32_t v)
+{
+	memcpy(cap + off, &v, 4);
+}
+
+static uint32_t ext_spec(const char *name)
+{
+	for (size_t i = 0; i < vn_extension_count; i++)
+		if (!strcmp(vn_extension_table[i].name, name))
+			return vn_extension_table[i].spec_version;
+	return 0;
+}
+
+static void build_capset(struct venus_renderer *r)
+{
+	uint8_t *cap = r->capset;
+	memset(cap, 0, VN_CAPSET_SIZE);
+	put32(cap, CAP_WIRE_FORMAT, 1);
+	put32(cap, CAP_VK_XML, VK_HEADER_VERSION_COMPLETE);
+	put32(cap, CAP_CMD_SERIALIZATION, ext_spec("VK_EXT_command_serialization"));
+	put32(cap, CAP_VENUS_PROTOCOL, ext_spec("VK_MESA_venus_protocol"));
+	put32(cap, CAP_BLOB_ID_0, 1);
+	/* Bit 0 marks the mask valid; bit N = extension number N. */
+	uint32_t mask[32] = { 1 };
+	for (size_t i = 0; i < vn_extension_count; i++) {
+		uint32_t n = vn_extension_table[i].number;
+		if (n < 32 * 32)
+			mask[n / 32] |= 1u << (n % 32);
+	}
+	memcpy(cap + CAP_EXT_MASK, mask, sizeof(mask));
+	put32(cap, CAP_WAIT_SYNCS, 1);
+	put32(cap, CAP_MULTI_TIMELINES, 1);
+	put32(cap, CAP_GUEST_VRAM, 0);
+}
+
+int venus_renderer_create(const struct venus_renderer_options *opts,
+			  struct venus_renderer **out)
+{
+	struct venus_renderer *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->opts = *opts;
+	r->loader_version = VK_API_VERSION_1_0;
+	if (vkEnumerateInstanceVersion(&r->loader_version) != VK_SUCCESS)
+		r->loader_version = VK_API_VERSION_1_0;
+	if (r->loader_version < VK_MAKE_API_VERSION(0, 1, 1, 0)) {
+		pv_err("venus: the host Vulkan loader is older than 1.1");
+		free(r);
+		return -ENODEV;
+	}
+	/* hostptr by default: it works where dma-buf export of host-visible
+	 * memory does not (NVIDIA) and is zero-copy everywhere it exists;
+	 * devices without VK_EXT_external_memory_host fall back to export. */
+	r->memory_mode = VN_MEMORY_HOSTPTR;
+	const char *mm = getenv("PEARVISOR_VENUS_MEMORY");
+	if (mm && !strcmp(mm, "export")) {
+		r->memory_mode = VN_MEMORY_EXPORT;
+		r->memory_mode_forced = true;
+	} else if (mm && !strcmp(mm, "hostptr")) {
+		r->memory_mode_forced = true;
+	} else if (mm && *mm) {
+		pv_warn("venus: PEARVISOR_VENUS_MEMORY=%s unknown (export|hostptr); using hostptr", mm);
+	}
+	r->dump_dir = getenv("PEARVISOR_VENUS_DUMP");
+	build_capset(r);
+	pv_info("venus: renderer up: vk.xml %u.%u.%u, %zu protocol extensions, %zu commands",
+		VK_API_VERSION_MAJOR(VK_HEADER_VERSION_COMPLETE),
+		VK_API_VERSION_MINOR(VK_HEADER_VERSION_COMPLETE),
+		VK_API_VERSION_PATCH(VK_HEADER_VERSION_COMPLETE), vn_extension_count,
+		(size_t)VN_CMD_TYPE_COUNT);
+	*out = r;
+	return 0;
+}
+
+void venus_renderer_destroy(struct venus_renderer *r)
+{
+	free(r);
+}
+
+size_t venus_renderer_get_capset(struct venus_renderer *r, void *buf, size_t size)
+{
+	if (buf)
+		memcpy(buf, r->capset, PV_MIN(size, (size_t)VN_CAPSET_SIZE));
+	return VN_CAPSET_SIZE;
+}
+
+int venus_context_create(struct venus_renderer *r, uint32_t ctx_id,
+			 const char *debug_name,
+			 const struct venus_context_callbacks *cb,
+			 struct venus_context **out)
+{
+	struct venus_context *ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->r = r;
+	ctx->id = ctx_id;
+	snprintf(ctx->name, sizeof(ctx->name), "%s", debug_name ? debug_name : "");
+	if (cb)
+		ctx->cb = *cb;
+	if (vn_objects_init(&ctx->objs)) {
+		free(ctx);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&ctx->lost_lock, NULL);
+	pthread_mutex_init(&ctx->res_lock, NULL);
+	pthread_mutex_init(&ctx->ring_lock, NULL);
+	pthread_mutex_init(&ctx->fence_lock, NULL);
+	pthread_cond_init(&ctx->fence_cond, NULL);
+	vn_exec_init(&ctx->exec, ctx, NULL);
+	int err = vn_fences_start(ctx);
+	if (err) {
+		venus_context_destroy(ctx);
+		return err;
+	}
+	*out = ctx;
+	return 0;
+}
+
+void vn_context_set_lost(struct venus_context *ctx, const char *fmt, ...)
+{
+	pthread_mutex_lock(&ctx->lost_lock);
+	bool first = !atomic_exchange(&ctx->lost, true);
+	if (first) {
+		char msg[256];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		pv_err("venus: ctx %u lost: %s", ctx->id, msg);
+	}
+	pthread_mutex_unlock(&ctx->lost_lock);
+	if (first)
+		vn_rings_set_fatal(ctx);
+}
+
+bool venus_context_is_lost(const struct venus_context *ctx)
+{
+	return atomic_load(&ctx->lost);
+}
+
+size_t venus_context_object_count(const struct venus_context *ctx)
+{
+	return vn_objects_count((struct vn_objects *)&ctx->objs);
+}
+
+int venus_context_submit(struct venus_context *ctx, const void *cmds, size_t size)
+{
+	if (atomic_load(&ctx->lost))
+		return -EIO;
+	return vn_exec_stream(&ctx->exec, cmds, size) ? 0 : -EIO;
+}
+
+/* ---- resources ------------------------------------------------------ */
+
+struct vn_resource *vn_context_get_resource(struct venus_context *ctx, uint32_t res_id)
+{
+	pthread_mutex_lock(&ctx->res_lock);
+	struct vn_resource *r = ctx->resources;
+	while (r && r->res_id != res_id)
+		r = r->next;
+	if (r)
+		r->refs++;
+	pthread_mutex_unlock(&ctx->res_lock);
+	return r;
+}
+
+static void resource_free(struct vn_resource *r)
+{
+	os_shm_unmap(r->map, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r);
+}
+
+void vn_resource_put(struct venus_context *ctx, struct vn_resource *res)
+{
+	pthread_mutex_lock(&ctx->res_lock);
+	bool last = --res->refs == 0;
+	pthread_mutex_unlock(&ctx->res_lock);
+	if (last)
+		resource_free(res);
+}
+
+int venus_context_create_blob(struct venus_context *ctx, uint32_t res_id,
+			      uint32_t blob_mem, uint32_t blob_flags,
+			      uint64_t blob_id, uint64_t size,
+			      struct venus_blob *out)
+{
+	if (atomic_load(&ctx->lost))
+		return -EIO;
+	struct vn_resource *old = vn_context_get_resource(ctx, res_id);
+	if (old) {
+		vn_resource_put(ctx, old);
+		pv_warn("venus: ctx %u: resource %u already exists", ctx->id, res_id);
+		return -EEXIST;
+	}
+	if (blob_id)
+		return vn_memory_export_blob(ctx, blob_id, out);
+	if (blob_mem != VENUS_BLOB_MEM_HOST3D && blob_mem != VENUS_BLOB_MEM_GUEST) {
+		pv_warn("venus: ctx %u: blob_mem %u unsupported for shared memory", ctx->id, blob_mem);
+		return -EINVAL;
+	}
+	if (!size || size > (UINT64_C(1) << 32)) {
+		pv_warn("venus: ctx %u: shared-memory blob of %llu bytes refused", ctx->id,
+			(unsigned long long)size);
+		return -EINVAL;
+	}
+	struct vn_resource *r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->res_id = res_id;
+	r->size = size;
+	r->refs = 1;
+	r->fd = os_shm_create("venus-shmem", size);
+	if (r->fd < 0) {
+		int err = r->fd;
+		free(r);
+		return err;
+	}
+	r->map = os_shm_map(r->fd, size);
+	int fd = r->map ? dup(r->fd) : -1;
+	if (fd < 0) {
+		r->map = NULL;
+		resource_free(r);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&ctx->res_lock);
+	r->next = ctx->resources;
+	ctx->resources = r;
+	pthread_mutex_unlock(&ctx->res_lock);
+	out->fd = fd;
+	out->size = size;
+	out->map_info = VENUS_MAP_CACHE_CACHED;
+	return 0;
+}
+
+void venus_context_destroy_resource(struct venus_context *ctx, uint32_t res_id)
+{
+	pthread_mutex_lock(&ctx->res_lock);
+	struct vn_resource **pp = &ctx->resources;
+	while (*pp && (*pp)->res_id != res_id)
+		pp = &(*pp)->next;
+	struct vn_resource *r = *pp;
+	if (r)
+		*pp = r->next;
+	pthread_mutex_unlock(&ctx->res_lock);
+	if (r)
+		vn_resource_put(ctx, r);
+}
+
+int venus_context_submit_fence(struct venus_context *ctx, uint32_t ring_idx,
+			       uint64_t fence_id)
+{
+	return vn_fence_submit(ctx, ring_idx, fence_id);
+}
+
+/* ---- teardown -------------------------------------------------------- */
+
+/* Destroys a device's children (deepest first), then the device. */
+static void destroy_device_tree(struct venus_context *ctx, struct vn_object *dev)
+{
+	struct vn_device_data *dd = dev->data;
+	VkDevice device = (VkDevice)(uintptr_t)dev->handle;
+	if (!dd)
+		return;
+	dd->fns.DeviceWaitIdle(device);
+	/* Pools free their command buffers and sets; destroy everything
+	 * else explicitly, pools after their children are forgotten. */
+	for (struct vn_object *o = dev->children; o; o = o->sib_next) {
+		for (struct vn_object *ch = o->children; ch; ch = ch->sib_next)
+			if (ch->type != VN_OBJ_VkCommandBuffer && ch->type != VN_OBJ_VkDescriptorSet)
+				vn_destroy_host_object(&dd->fns, device, o->handle, ch->type, ch->handle);
+	}
+	for (struct vn_object *o = dev->children; o; o = o->sib_next)
+		if (o->type != VN_OBJ_VkQueue)
+			vn_destroy_host_object(&dd->fns, device, 0, o->type, o->handle);
+	dd->fns.DestroyDevice(device, NULL);
+}
+
+void venus_context_destroy(struct venus_context *ctx)
+{
+	if (!ctx)
+		return;
+	vn_rings_stop_all(ctx);
+	vn_fences_stop(ctx);
+	/* Host objects the guest left behind: devices, then instances. */
+	for (struct vn_object *inst = ctx->objs.roots; inst; inst = inst->sib_next) {
+		if (inst->type != VN_OBJ_VkInstance || !inst->data)
+			continue;
+		for (struct vn_object *pd = inst->children; pd; pd = pd->sib_next)
+			for (struct vn_object *dev = pd->children; dev; dev = dev->sib_next)
+				if (dev->type == VN_OBJ_VkDevice)
+					destroy_device_tree(ctx, dev);
+		((struct vn_instance_data *)inst->data)->fns.DestroyInstance(
+			(VkInstance)(uintptr_t)inst->handle, NULL);
+	}
+	vn_objects_fini(&ctx->objs);
+	vn_exec_fini(&ctx->exec);
+	struct vn_resource *r = ctx->resources;
+	while (r) {
+		struct vn_resource *next = r->next;
+		vn_resource_put(ctx, r);
+		r = next;
+	}
+	pthread_mutex_destroy(&ctx->lost_lock);
+	pthread_mutex_destroy(&ctx->res_lock);
+	pthread_mutex_destroy(&ctx->ring_lock);
+	pthread_mutex_destroy(&ctx->fence_lock);
+	pthread_cond_destroy(&ctx->fence_cond);
+	free(ctx);
+}

@@ -1,0 +1,243 @@
+/*
+ * Command execution: split a stream into commands, decode each through the
+ * generated tables, run it (generic call through the owning instance's or
+ * device's function table, or a hand-written handler), keep the object
+ * table in step with creates and destroys, and write the reply.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "os/log.h"
+#include "venus/vn_internal.h"
+
+void vn_exec_init(struct vn_exec *x, struct venus_context *ctx, struct vn_ring *ring)
+{
+	memset(x, 0, sizeof(*x));
+	x->ctx = ctx;
+	x->ring = ring;
+	vn_arena_init(&x->arena, VN_ARENA_LIMIT);
+}
+
+void vn_exec_fini(struct vn_exec *x)
+{
+	if (x->reply.res)
+		vn_resource_put(x->ctx, x->reply.res);
+	x->reply.res = NULL;
+	vn_arena_fini(&x->arena);
+}
+
+/* Walks up the parent chain to the first object of the given type. */
+struct vn_object *vn_owner(struct vn_object *o, uint32_t type)
+{
+	while (o && o->type != type)
+		o = o->parent;
+	return o;
+}
+
+static const void *fns_for(struct vn_object *first, uint8_t level)
+{
+	if (level == VN_LEVEL_INSTANCE) {
+		struct vn_object *inst = vn_owner(first, VN_OBJ_VkInstance);
+		return inst && inst->data ? &((struct vn_instance_data *)inst->data)->fns : NULL;
+	}
+	struct vn_object *dev = vn_owner(first, VN_OBJ_VkDevice);
+	return dev && dev->data ? &((struct vn_device_data *)dev->data)->fns : NULL;
+}
+
+static uint64_t handle_param(const struct vn_cmd_desc *c, const void *args, unsigned i)
+{
+	uint64_t h;
+	memcpy(&h, (const char *)args + c->params[i].offset, 8);
+	return h;
+}
+
+static struct vn_object *find_parent(struct venus_context *ctx,
+				     const struct vn_cmd_desc *c, const void *args,
+				     uint32_t created_type)
+{
+	uint32_t ptype = vn_object_type_parent[created_type];
+	uint64_t h = 0;
+	if (c->parent_kind == VN_PARENT_PARAM) {
+		h = handle_param(c, args, c->parent_param);
+	} else if (c->parent_kind == VN_PARENT_MEMBER) {
+		const char *p;
+		memcpy(&p, (const char *)args + c->params[c->parent_param].offset, sizeof(p));
+		if (p)
+			memcpy(&h, p + c->parent_offset, 8);
+	}
+	if (!h || !ptype)
+		return NULL;
+	return vn_objects_get(&ctx->objs, vn_objects_id_of(&ctx->objs, ptype, h));
+}
+
+static void track_lifetime(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			   struct vn_decoder *d)
+{
+	struct venus_context *ctx = x->ctx;
+	const struct vn_field *f = &c->params[c->life_param];
+	if (c->life == VN_LIFE_CREATE) {
+		if (c->ret == VN_RET_RESULT && *(VkResult *)((char *)args + c->ret_offset) < 0)
+			return;
+		void *p;
+		memcpy(&p, (char *)args + f->offset, sizeof(p));
+		if (!p)
+			return;
+		uint64_t n = f->shape == VN_S_PTR ? 1 : vn_field_count(c->params, f, args);
+		uint64_t *handles = p, *ids = vn_out_ids(p, n);
+		struct vn_object *parent = find_parent(ctx, c, args, f->type);
+		for (uint64_t i = 0; i < n; i++) {
+			if (!handles[i])
+				continue;
+			if (!vn_objects_add(&ctx->objs, ids[i], f->type, handles[i], parent))
+				vn_decoder_fail(d, "%s: object id %llu is 0 or already in use",
+						f->name, (unsigned long long)ids[i]);
+		}
+	} else if (c->life == VN_LIFE_DESTROY) {
+		uint64_t n = 1;
+		const uint64_t *handles;
+		uint64_t one;
+		if (f->shape == VN_S_ARRAY) {
+			memcpy(&handles, (char *)args + f->offset, sizeof(handles));
+			n = handles ? vn_field_count(c->params, f, args) : 0;
+		} else {
+			memcpy(&one, (char *)args + f->offset, 8);
+			handles = &one;
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			if (!handles[i])
+				continue;
+			uint64_t id = vn_objects_id_of(&ctx->objs, f->type, handles[i]);
+			struct vn_object *o = id ? vn_objects_get(&ctx->objs, id) : NULL;
+			if (o)
+				vn_objects_remove(&ctx->objs, o);
+		}
+	}
+}
+
+void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			 struct vn_decoder *d)
+{
+	if (!c->call || !c->nparams) {
+		vn_decoder_fail(d, "no host implementation");
+		return;
+	}
+	uint64_t h0 = handle_param(c, args, 0);
+	uint64_t id0 = vn_objects_id_of(&x->ctx->objs, c->params[0].type, h0);
+	struct vn_object *first = vn_objects_get(&x->ctx->objs, id0);
+	const void *fns = first ? fns_for(first, c->level) : NULL;
+	if (!fns) {
+		vn_decoder_fail(d, "dispatchable handle %s is NULL or orphaned",
+				c->params[0].name);
+		return;
+	}
+	if (first->type == VN_OBJ_VkQueue && first->data) {
+		struct vn_queue_data *q = first->data;
+		pthread_mutex_lock(&q->lock);
+		c->call(fns, args);
+		pthread_mutex_unlock(&q->lock);
+	} else {
+		c->call(fns, args);
+	}
+	if (c->life != VN_LIFE_NONE)
+		track_lifetime(x, c, args, d);
+}
+
+static bool write_reply(struct vn_exec *x, uint32_t type, const struct vn_cmd_desc *c,
+			const void *args, struct vn_decoder *d)
+{
+	struct vn_reply_stream *rs = &x->reply;
+	if (!rs->res || !rs->res->map) {
+		vn_decoder_fail(d, "reply requested but no reply stream is set");
+		return false;
+	}
+	struct vn_encoder e = {
+		.data = rs->res->map + rs->offset,
+		.size = rs->size,
+		.pos = rs->pos,
+		.objs = &x->ctx->objs,
+	};
+	vn_encode_reply(&e, type, c, args);
+	if (e.overflow) {
+		vn_decoder_fail(d, "reply does not fit the reply stream (at %zu of %zu)",
+				rs->pos, rs->size);
+		return false;
+	}
+	rs->pos = e.pos;
+	return true;
+}
+
+static void dump_command(struct venus_renderer *r, const char *name,
+			 const uint8_t *p, size_t n)
+{
+	unsigned seq = atomic_fetch_add(&r->dump_seq, 1);
+	if (seq >= 100000)
+		return;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%05u-%s.bin", r->dump_dir, seq, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, p, n) < 0)
+		pv_debug("venus: dump %s: short write", path);
+	close(fd);
+}
+
+bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
+{
+	struct venus_context *ctx = x->ctx;
+	struct vn_decoder d;
+	vn_decoder_init(&d, data, size, &x->arena, &ctx->objs);
+	while (d.pos < size) {
+		if (atomic_load(&ctx->lost))
+			return false;
+		size_t start = d.pos;
+		uint32_t type, flags;
+		d.cmd_name = "command header";
+		if (!vn_read_u32(&d, &type) || !vn_read_u32(&d, &flags))
+			goto fatal;
+		const struct vn_cmd_desc *c = type < VN_CMD_TYPE_COUNT ? vn_cmd_table[type] : NULL;
+		if (!c) {
+			vn_decoder_fail(&d, "unknown command type %u", type);
+			goto fatal;
+		}
+		if (pv_log_enabled(PV_LOG_DEBUG))
+			pv_debug("venus: ctx %u %s: %s%s", ctx->id, x->ring ? "ring" : "vq", c->name,
+				 (flags & VN_COMMAND_GENERATE_REPLY) ? " (reply)" : "");
+		vn_arena_reset(&x->arena);
+		void *args = vn_arena_alloc(&x->arena, c->args_size);
+		if (!args) {
+			vn_decoder_fail(&d, "out of memory");
+			goto fatal;
+		}
+		if (!vn_decode_params(&d, c, args))
+			goto fatal;
+		vn_handler_fn h = vn_transport_handler_for(type);
+		if (!h)
+			h = vn_handler_for(type);
+		if (h)
+			h(x, c, args, &d);
+		else if (c->level == VN_LEVEL_GLOBAL)
+			vn_decoder_fail(&d, "no host implementation");
+		else
+			vn_dispatch_generic(x, c, args, &d);
+		if (ctx->r->dump_dir)
+			dump_command(ctx->r, c->name, data + start, d.pos - start);
+		if (d.fatal)
+			goto fatal;
+		if ((flags & VN_COMMAND_GENERATE_REPLY) && !write_reply(x, type, c, args, &d))
+			goto fatal;
+		if (x->ring && !x->in_streams)
+			atomic_store_explicit(x->ring->head, x->ring->cur + (uint32_t)d.pos,
+					      memory_order_release);
+		(void)start;
+		continue;
+fatal:
+		vn_context_set_lost(ctx, "%s: %s (command at offset %zu)",
+				    d.cmd_name ? d.cmd_name : "?", d.why, start);
+		return false;
+	}
+	vn_arena_reset(&x->arena);
+	return true;
+}

@@ -1,0 +1,199 @@
+/*
+ * Renderer internals shared by the src/venus files: the renderer and
+ * context objects, the per-thread command executor, rings, blob resources,
+ * and the per-type data hung off object-table entries.
+ */
+#ifndef PV_VENUS_VN_INTERNAL_H
+#define PV_VENUS_VN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "venus/venus.h"
+#include "venus/vn_codec.h"
+#include "venus/vn_objects.h"
+
+#define VN_CAPSET_SIZE 160
+/* Per-command decode memory; generous for pipeline creation, bounded
+ * against hostile counts. */
+#define VN_ARENA_LIMIT (64u << 20)
+#define VN_MAX_TIMELINES 64
+
+enum vn_memory_mode { VN_MEMORY_EXPORT, VN_MEMORY_HOSTPTR };
+
+struct venus_renderer {
+	struct venus_renderer_options opts;
+	uint32_t loader_version;
+	uint8_t capset[VN_CAPSET_SIZE];
+	enum vn_memory_mode memory_mode;
+	bool memory_mode_forced;
+	/* PEARVISOR_VENUS_DUMP: directory that receives every decoded
+	 * command's bytes (fuzzing seeds, protocol debugging). */
+	const char *dump_dir;
+	atomic_uint dump_seq;
+};
+
+/* A blob resource: shared memory (blob_id 0) or an exported VkDeviceMemory. */
+struct vn_resource {
+	struct vn_resource *next;
+	uint32_t res_id;
+	int fd;
+	uint8_t *map; /* our mapping (shm); NULL for device memory blobs */
+	size_t size;
+	unsigned refs; /* users besides the table: rings, reply streams */
+};
+
+struct vn_reply_stream {
+	struct vn_resource *res;
+	size_t offset, size, pos;
+};
+
+/* One decoding thread's state: the context thread or a ring thread. */
+struct vn_exec {
+	struct venus_context *ctx;
+	struct vn_ring *ring; /* NULL on the context thread */
+	struct vn_arena arena;
+	struct vn_reply_stream reply;
+	bool in_streams; /* inside vkExecuteCommandStreamsMESA */
+};
+
+struct vn_ring {
+	struct vn_ring *next;
+	struct venus_context *ctx;
+	uint64_t id;
+	struct vn_resource *res;
+	_Atomic uint32_t *head, *tail, *status;
+	uint8_t *buffer, *extra;
+	uint32_t buffer_size, extra_size;
+	uint64_t idle_timeout_ns;
+	uint32_t cur; /* host-side head */
+	uint8_t *scratch;
+	struct vn_exec exec;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;      /* notify, virtqueue seqno, stop */
+	pthread_cond_t head_cond; /* head advanced (vkWaitRingSeqnoMESA) */
+	bool stop, notified, started;
+	unsigned head_waiters;
+	uint64_t vq_seqno; /* latest vkSubmitVirtqueueSeqnoMESA */
+};
+
+struct vn_fence_req {
+	struct vn_fence_req *next;
+	uint32_t ring_idx;
+	uint64_t fence_id;
+	VkFence fence; /* VK_NULL_HANDLE: retire when reached */
+	VkDevice device;
+	const struct vn_device_fns *fns;
+};
+
+struct venus_context {
+	struct venus_renderer *r;
+	uint32_t id;
+	char name[64];
+	struct venus_context_callbacks cb;
+	struct vn_objects objs;
+	atomic_bool lost;
+	pthread_mutex_t lost_lock;
+
+	struct vn_exec exec; /* virtqueue path */
+
+	pthread_mutex_t res_lock;
+	struct vn_resource *resources;
+
+	pthread_mutex_t ring_lock;
+	struct vn_ring *rings;
+	/* Ring monitor: sets the ALIVE status bit on every ring at least as
+	 * often as the shortest VkRingMonitorInfoMESA period asks. */
+	pthread_cond_t monitor_cond;
+	pthread_t monitor_thread;
+	uint32_t monitor_period_us;
+	bool monitor_started, monitor_stop;
+
+	/* ring_idx -> queue timeline binding and fence retirement. */
+	pthread_mutex_t fence_lock;
+	pthread_cond_t fence_cond;
+	struct vn_object *timelines[VN_MAX_TIMELINES];
+	struct vn_fence_req *fence_head, **fence_tail;
+	pthread_t fence_thread;
+	bool fence_started, fence_stop;
+};
+
+/* Per-type object data. */
+struct vn_instance_data {
+	struct vn_instance_fns fns;
+	uint32_t api_version;
+};
+
+struct vn_physical_device_data {
+	VkPhysicalDeviceMemoryProperties mem_props;
+	VkDeviceSize host_ptr_align;
+	bool has_ext_memory_host, has_ext_memory_fd, has_dma_buf;
+};
+
+struct vn_device_data {
+	struct vn_device_fns fns;
+	struct vn_object *physical_device;
+	enum vn_memory_mode memory_mode;
+};
+
+struct vn_queue_data {
+	struct venus_context *ctx;
+	pthread_mutex_t lock; /* Vulkan requires external sync per queue */
+	int ring_idx;         /* -1 when unbound */
+};
+
+struct vn_memory_data {
+	int fd;
+	void *map;
+	size_t map_size;
+	uint64_t size;
+	bool mappable;
+};
+
+/* venus.c */
+void vn_context_set_lost(struct venus_context *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+struct vn_resource *vn_context_get_resource(struct venus_context *ctx, uint32_t res_id);
+void vn_resource_put(struct venus_context *ctx, struct vn_resource *res);
+
+/* vn_dispatch.c */
+void vn_exec_init(struct vn_exec *x, struct venus_context *ctx, struct vn_ring *ring);
+void vn_exec_fini(struct vn_exec *x);
+/* Decodes and runs every command in [data, data+size). False once lost. */
+bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size);
+struct vn_object *vn_owner(struct vn_object *o, uint32_t type);
+void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			 struct vn_decoder *d);
+
+/* vn_handlers.c: hand-written semantics, NULL for generic commands. */
+typedef void (*vn_handler_fn)(struct vn_exec *x, const struct vn_cmd_desc *c,
+			      void *args, struct vn_decoder *d);
+vn_handler_fn vn_handler_for(uint32_t cmd_type);
+
+/* vn_transport.c: MESA commands. */
+vn_handler_fn vn_transport_handler_for(uint32_t cmd_type);
+void vn_rings_stop_all(struct venus_context *ctx);
+void vn_rings_set_fatal(struct venus_context *ctx);
+
+/* vn_memory.c */
+void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
+			       void *args, struct vn_decoder *d);
+void vn_handle_get_memory_resource_properties(struct vn_exec *x,
+					      const struct vn_cmd_desc *c,
+					      void *args, struct vn_decoder *d);
+int vn_memory_export_blob(struct venus_context *ctx, uint64_t mem_id,
+			  struct venus_blob *out);
+void vn_physical_device_probe(const struct vn_instance_fns *f, VkPhysicalDevice pd,
+			      struct vn_physical_device_data *data);
+
+/* vn_fence.c */
+int vn_fences_start(struct venus_context *ctx);
+void vn_fences_stop(struct venus_context *ctx);
+void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue);
+void vn_timeline_unbind_queue(struct venus_context *ctx, struct vn_object *queue);
+int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+
+#endif

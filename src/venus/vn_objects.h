@@ -1,0 +1,53 @@
+/*
+ * Per-context object table: guest object id -> host handle, with the
+ * handle's type (checked on every lookup), its parent (so destroying a pool
+ * or device forgets what it implicitly freed) and per-type data (dispatch
+ * tables, queue timeline binding, memory mapping). A reverse map from host
+ * handle to id serves replies that return existing handles.
+ *
+ * Thread-safe: rings and the context thread decode concurrently.
+ */
+#ifndef PV_VENUS_VN_OBJECTS_H
+#define PV_VENUS_VN_OBJECTS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vn_object {
+	uint64_t id, handle;
+	uint32_t type;
+	struct vn_object *parent, *children, *sib_next, *sib_prev;
+	struct vn_object *id_next, *rev_next;
+	void *data;
+	void (*free_data)(struct vn_object *obj);
+};
+
+struct vn_objects {
+	pthread_mutex_t lock;
+	struct vn_object **by_id, **by_handle;
+	size_t nbuckets, count;
+	struct vn_object *roots;
+};
+
+int vn_objects_init(struct vn_objects *t);
+/* Forgets every object (running free_data); no Vulkan calls. */
+void vn_objects_fini(struct vn_objects *t);
+struct vn_object *vn_objects_get(struct vn_objects *t, uint64_t id);
+/* True and *handle set when id names an object of this type. */
+bool vn_objects_lookup(struct vn_objects *t, uint64_t id, uint32_t type,
+		       uint64_t *handle);
+/* The guest id of a host handle, or 0. */
+uint64_t vn_objects_id_of(struct vn_objects *t, uint32_t type, uint64_t handle);
+/* NULL when the id is 0, already used, or memory ran out. */
+struct vn_object *vn_objects_add(struct vn_objects *t, uint64_t id,
+				 uint32_t type, uint64_t handle,
+				 struct vn_object *parent);
+/* Forgets obj and, recursively, its children. */
+void vn_objects_remove(struct vn_objects *t, struct vn_object *obj);
+/* Forgets the children of obj, keeping obj. */
+void vn_objects_remove_children(struct vn_objects *t, struct vn_object *obj);
+size_t vn_objects_count(struct vn_objects *t);
+
+#endif

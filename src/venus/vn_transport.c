@@ -1,0 +1,594 @@
+/*
+ * The VK_MESA_venus_protocol transport: rings in shared-memory blobs (one
+ * thread each), reply streams, indirect command streams, and the seqno
+ * commands that order the virtqueue against rings.
+ *
+ * A ring thread copies [head, tail) out of the shared buffer before
+ * decoding (the guest may rewrite it), publishes head after every command,
+ * polls briefly when the ring runs dry (sync calls come back quickly),
+ * sleeps in short steps until the guest's idle timeout, then sets the IDLE
+ * status bit and parks until vkNotifyRingMESA.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "os/log.h"
+#include "os/util.h"
+#include "venus/vn_internal.h"
+
+#define VN_RING_BUFFER_MAX (16u << 20)
+/* Busy-poll window after the last command: a synchronous guest call's next
+ * command usually arrives well inside it. */
+#define VN_RING_SPIN_NS 200000ull
+#define VN_RING_SLEEP_MAX_NS 200000ull
+#define VN_RING_PARK_RECHECK_NS 10000000ull
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
+			       .tv_nsec = (long)(ns % 1000000000ull) };
+	nanosleep(&ts, NULL);
+}
+
+static void deadline_in(struct timespec *ts, uint64_t ns)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	uint64_t t = (uint64_t)ts->tv_nsec + ns;
+	ts->tv_sec += (time_t)(t / 1000000000ull);
+	ts->tv_nsec = (long)(t % 1000000000ull);
+}
+
+static void cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+}
+
+static struct vn_ring *find_ring(struct venus_context *ctx, uint64_t id)
+{
+	pthread_mutex_lock(&ctx->ring_lock);
+	struct vn_ring *r = ctx->rings;
+	while (r && r->id != id)
+		r = r->next;
+	pthread_mutex_unlock(&ctx->ring_lock);
+	return r;
+}
+
+void vn_rings_set_fatal(struct venus_context *ctx)
+{
+	pthread_mutex_lock(&ctx->ring_lock);
+	for (struct vn_ring *r = ctx->rings; r; r = r->next) {
+		atomic_fetch_or(r->status, VN_RING_STATUS_FATAL);
+		pthread_mutex_lock(&r->lock);
+		pthread_cond_broadcast(&r->head_cond);
+		pthread_cond_broadcast(&r->cond);
+		pthread_mutex_unlock(&r->lock);
+	}
+	pthread_mutex_unlock(&ctx->ring_lock);
+}
+
+static bool ring_idle_wait(struct vn_ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	atomic_fetch_or(r->status, VN_RING_STATUS_IDLE);
+	/* The guest stores tail and then reads status: recheck after
+	 * publishing IDLE so a command written in between is not missed. */
+	if (atomic_load_explicit(r->tail, memory_order_seq_cst) != r->cur)
+		r->notified = true;
+	/* Timed, and rechecking tail: a guest whose tail store and status
+	 * load were reordered would otherwise never send its notify. */
+	while (!r->notified && !r->stop &&
+	       atomic_load_explicit(r->tail, memory_order_acquire) == r->cur) {
+		struct timespec ts;
+		deadline_in(&ts, VN_RING_PARK_RECHECK_NS);
+		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+	}
+	r->notified = false;
+	atomic_fetch_and(r->status, ~VN_RING_STATUS_IDLE);
+	bool stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	return !stop;
+}
+
+static void *ring_thread(void *arg)
+{
+	struct vn_ring *r = arg;
+	struct venus_context *ctx = r->ctx;
+	char name[16];
+	snprintf(name, sizeof(name), "vn-ring-%u", ctx->id);
+	pthread_setname_np(pthread_self(), name);
+	uint64_t last = now_ns(), sleep = 1000;
+	for (;;) {
+		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+			break;
+		uint32_t tail = atomic_load_explicit(r->tail, memory_order_acquire);
+		if (tail != r->cur && !atomic_load(&ctx->lost)) {
+			uint32_t avail = tail - r->cur;
+			if (avail > r->buffer_size) {
+				vn_context_set_lost(ctx, "ring %llu: tail %u is %u bytes past head %u",
+						    (unsigned long long)r->id, tail, avail, r->cur);
+				continue;
+			}
+			uint32_t off = r->cur & (r->buffer_size - 1);
+			uint32_t first = PV_MIN(avail, r->buffer_size - off);
+			memcpy(r->scratch, r->buffer + off, first);
+			memcpy(r->scratch + first, r->buffer, avail - first);
+			if (vn_exec_stream(&r->exec, r->scratch, avail)) {
+				r->cur = tail;
+				atomic_store_explicit(r->head, tail, memory_order_release);
+			}
+			pthread_mutex_lock(&r->lock);
+			if (r->head_waiters)
+				pthread_cond_broadcast(&r->head_cond);
+			pthread_mutex_unlock(&r->lock);
+			last = now_ns();
+			sleep = 1000;
+			continue;
+		}
+		uint64_t idle = now_ns() - last;
+		if (atomic_load(&ctx->lost) || idle >= r->idle_timeout_ns) {
+			if (!ring_idle_wait(r))
+				break;
+			last = now_ns();
+			sleep = 1000;
+		} else if (idle < VN_RING_SPIN_NS) {
+			sched_yield();
+		} else {
+			sleep_ns(sleep);
+			if (sleep < VN_RING_SLEEP_MAX_NS)
+				sleep *= 2;
+		}
+	}
+	return NULL;
+}
+
+static void *monitor_thread(void *arg)
+{
+	struct venus_context *ctx = arg;
+	pthread_setname_np(pthread_self(), "vn-ringmon");
+	pthread_mutex_lock(&ctx->ring_lock);
+	while (!ctx->monitor_stop) {
+		for (struct vn_ring *r = ctx->rings; r; r = r->next)
+			atomic_fetch_or(r->status, VN_RING_STATUS_ALIVE);
+		struct timespec ts;
+		deadline_in(&ts, (uint64_t)ctx->monitor_period_us * 1000 / 2);
+		pthread_cond_timedwait(&ctx->monitor_cond, &ctx->ring_lock, &ts);
+	}
+	pthread_mutex_unlock(&ctx->ring_lock);
+	return NULL;
+}
+
+/* Called with ring_lock held. */
+static void monitor_request(struct venus_context *ctx, uint32_t period_us)
+{
+	if (!period_us)
+		return;
+	if (period_us < 1000)
+		period_us = 1000;
+	if (!ctx->monitor_period_us || period_us < ctx->monitor_period_us)
+		ctx->monitor_period_us = period_us;
+	if (ctx->monitor_started)
+		return;
+	cond_init_monotonic(&ctx->monitor_cond);
+	ctx->monitor_stop = false;
+	if (!pthread_create(&ctx->monitor_thread, NULL, monitor_thread, ctx))
+		ctx->monitor_started = true;
+	else
+		pthread_cond_destroy(&ctx->monitor_cond);
+}
+
+static void monitor_stop(struct venus_context *ctx)
+{
+	pthread_mutex_lock(&ctx->ring_lock);
+	bool started = ctx->monitor_started;
+	ctx->monitor_stop = true;
+	if (started)
+		pthread_cond_broadcast(&ctx->monitor_cond);
+	pthread_mutex_unlock(&ctx->ring_lock);
+	if (!started)
+		return;
+	pthread_join(ctx->monitor_thread, NULL);
+	pthread_cond_destroy(&ctx->monitor_cond);
+	ctx->monitor_started = false;
+}
+
+static bool region_ok(uint64_t off, uint64_t size, uint64_t total)
+{
+	return (off & 3) == 0 && pv_range_ok(off, size, total);
+}
+
+static bool disjoint(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+	return a + an <= b || b + bn <= a;
+}
+
+/* Returns NULL and a reason when the layout is unusable. */
+static const char *check_layout(const VkRingCreateInfoMESA *ci, const struct vn_resource *res)
+{
+	if (!pv_range_ok(ci->offset, ci->size, res->size))
+		return "ring lies outside its resource";
+	if (ci->offset & 3)
+		return "ring offset not 4-byte aligned";
+	uint64_t bs = ci->bufferSize;
+	if (!bs || (bs & (bs - 1)) || bs > VN_RING_BUFFER_MAX)
+		return "buffer size not a power of two up to 16 MiB";
+	uint64_t off[5] = { ci->headOffset, ci->tailOffset, ci->statusOffset,
+			    ci->bufferOffset, ci->extraOffset };
+	uint64_t len[5] = { 4, 4, 4, bs, ci->extraSize };
+	for (int i = 0; i < 5; i++) {
+		if (!region_ok(off[i], len[i], ci->size))
+			return "ring region misaligned or out of bounds";
+		for (int j = 0; j < i; j++)
+			if (len[i] && len[j] && !disjoint(off[i], len[i], off[j], len[j]))
+				return "ring regions overlap";
+	}
+	return NULL;
+}
+
+static void ring_free(struct vn_ring *r)
+{
+	vn_exec_fini(&r->exec);
+	if (r->res)
+		vn_resource_put(r->ctx, r->res);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	pthread_cond_destroy(&r->head_cond);
+	free(r->scratch);
+	free(r);
+}
+
+static void ring_stop(struct vn_ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	__atomic_store_n(&r->stop, true, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&r->cond);
+	pthread_cond_broadcast(&r->head_cond);
+	pthread_mutex_unlock(&r->lock);
+	if (r->started)
+		pthread_join(r->thread, NULL);
+}
+
+static void h_create_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
+			  void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkCreateRingMESA *a = args;
+	struct venus_context *ctx = x->ctx;
+	if (x->ring) {
+		vn_decoder_fail(d, "only allowed on the context stream");
+		return;
+	}
+	if (find_ring(ctx, a->ring)) {
+		vn_decoder_fail(d, "ring %llu already exists", (unsigned long long)a->ring);
+		return;
+	}
+	const VkRingCreateInfoMESA *ci = a->pCreateInfo;
+	struct vn_resource *res = vn_context_get_resource(ctx, ci->resourceId);
+	if (!res || !res->map) {
+		if (res)
+			vn_resource_put(ctx, res);
+		vn_decoder_fail(d, "ring resource %u is not a shared-memory blob", ci->resourceId);
+		return;
+	}
+	const char *why = check_layout(ci, res);
+	if (why) {
+		vn_resource_put(ctx, res);
+		vn_decoder_fail(d, "bad ring layout: %s", why);
+		return;
+	}
+	struct vn_ring *r = calloc(1, sizeof(*r));
+	uint8_t *base = res->map + ci->offset;
+	if (r)
+		r->scratch = malloc(ci->bufferSize);
+	if (!r || !r->scratch) {
+		free(r);
+		vn_resource_put(ctx, res);
+		vn_decoder_fail(d, "out of memory");
+		return;
+	}
+	r->ctx = ctx;
+	r->id = a->ring;
+	r->res = res;
+	r->head = (_Atomic uint32_t *)(base + ci->headOffset);
+	r->tail = (_Atomic uint32_t *)(base + ci->tailOffset);
+	r->status = (_Atomic uint32_t *)(base + ci->statusOffset);
+	r->buffer = base + ci->bufferOffset;
+	r->buffer_size = (uint32_t)ci->bufferSize;
+	r->extra = base + ci->extraOffset;
+	r->extra_size = (uint32_t)PV_MIN(ci->extraSize, UINT32_MAX);
+	r->idle_timeout_ns = ci->idleTimeout;
+	if (r->idle_timeout_ns > 1000000000ull)
+		r->idle_timeout_ns = 1000000000ull;
+	r->cur = atomic_load(r->head);
+	pthread_mutex_init(&r->lock, NULL);
+	cond_init_monotonic(&r->cond);
+	cond_init_monotonic(&r->head_cond);
+	vn_exec_init(&r->exec, ctx, r);
+	if (pthread_create(&r->thread, NULL, ring_thread, r)) {
+		ring_free(r);
+		vn_decoder_fail(d, "cannot start ring thread");
+		return;
+	}
+	r->started = true;
+	uint32_t period = 0;
+	for (const VkBaseInStructure *s = ci->pNext; s; s = s->pNext)
+		if (s->sType == VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA)
+			period = ((const VkRingMonitorInfoMESA *)s)->maxReportingPeriodMicroseconds;
+	pthread_mutex_lock(&ctx->ring_lock);
+	r->next = ctx->rings;
+	ctx->rings = r;
+	atomic_fetch_or(r->status, VN_RING_STATUS_ALIVE);
+	monitor_request(ctx, period);
+	pthread_mutex_unlock(&ctx->ring_lock);
+}
+
+static void h_destroy_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
+			   void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkDestroyRingMESA *a = args;
+	struct venus_context *ctx = x->ctx;
+	if (x->ring) {
+		vn_decoder_fail(d, "only allowed on the context stream");
+		return;
+	}
+	pthread_mutex_lock(&ctx->ring_lock);
+	struct vn_ring **pp = &ctx->rings;
+	while (*pp && (*pp)->id != a->ring)
+		pp = &(*pp)->next;
+	struct vn_ring *r = *pp;
+	if (r)
+		*pp = r->next;
+	pthread_mutex_unlock(&ctx->ring_lock);
+	if (!r) {
+		vn_decoder_fail(d, "unknown ring %llu", (unsigned long long)a->ring);
+		return;
+	}
+	ring_stop(r);
+	ring_free(r);
+}
+
+void vn_rings_stop_all(struct venus_context *ctx)
+{
+	monitor_stop(ctx);
+	pthread_mutex_lock(&ctx->ring_lock);
+	struct vn_ring *r = ctx->rings;
+	ctx->rings = NULL;
+	pthread_mutex_unlock(&ctx->ring_lock);
+	while (r) {
+		struct vn_ring *next = r->next;
+		ring_stop(r);
+		ring_free(r);
+		r = next;
+	}
+}
+
+static void wake(struct vn_ring *r)
+{
+	pthread_mutex_lock(&r->lock);
+	r->notified = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void h_notify_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
+			  void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkNotifyRingMESA *a = args;
+	struct vn_ring *r = find_ring(x->ctx, a->ring);
+	if (!r) {
+		vn_decoder_fail(d, "unknown ring %llu", (unsigned long long)a->ring);
+		return;
+	}
+	wake(r);
+}
+
+static void h_write_ring_extra(struct vn_exec *x, const struct vn_cmd_desc *c,
+			       void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkWriteRingExtraMESA *a = args;
+	struct vn_ring *r = find_ring(x->ctx, a->ring);
+	if (!r) {
+		vn_decoder_fail(d, "unknown ring %llu", (unsigned long long)a->ring);
+		return;
+	}
+	if ((a->offset & 3) || !pv_range_ok(a->offset, 4, r->extra_size)) {
+		vn_decoder_fail(d, "extra offset %zu out of bounds", a->offset);
+		return;
+	}
+	atomic_store((_Atomic uint32_t *)(r->extra + a->offset), a->value);
+}
+
+static void h_submit_vq_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
+			      void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkSubmitVirtqueueSeqnoMESA *a = args;
+	struct vn_ring *r = find_ring(x->ctx, a->ring);
+	if (!r) {
+		vn_decoder_fail(d, "unknown ring %llu", (unsigned long long)a->ring);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	if (a->seqno > r->vq_seqno)
+		r->vq_seqno = a->seqno;
+	r->notified = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void h_wait_vq_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
+			    void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkWaitVirtqueueSeqnoMESA *a = args;
+	struct vn_ring *r = x->ring;
+	if (!r) {
+		vn_decoder_fail(d, "only allowed on a ring");
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	while (r->vq_seqno < a->seqno && !r->stop && !atomic_load(&x->ctx->lost))
+		pthread_cond_wait(&r->cond, &r->lock);
+	r->notified = false;
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void h_wait_ring_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
+			      void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkWaitRingSeqnoMESA *a = args;
+	struct vn_ring *r = find_ring(x->ctx, a->ring);
+	if (!r || r == x->ring) {
+		vn_decoder_fail(d, "unknown ring %llu", (unsigned long long)a->ring);
+		return;
+	}
+	uint32_t seqno = (uint32_t)a->seqno;
+	pthread_mutex_lock(&r->lock);
+	r->notified = true;
+	pthread_cond_broadcast(&r->cond);
+	r->head_waiters++;
+	while ((int32_t)(atomic_load(r->head) - seqno) < 0 && !r->stop &&
+	       !atomic_load(&x->ctx->lost)) {
+		struct timespec ts;
+		deadline_in(&ts, 1000000);
+		pthread_cond_timedwait(&r->head_cond, &r->lock, &ts);
+	}
+	r->head_waiters--;
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void h_set_reply_stream(struct vn_exec *x, const struct vn_cmd_desc *c,
+			       void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkSetReplyCommandStreamMESA *a = args;
+	const VkCommandStreamDescriptionMESA *s = a->pStream;
+	struct vn_resource *res = vn_context_get_resource(x->ctx, s->resourceId);
+	if (!res || !res->map || !pv_range_ok(s->offset, s->size, res->size)) {
+		if (res)
+			vn_resource_put(x->ctx, res);
+		vn_decoder_fail(d, "reply stream (resource %u, %zu+%zu) is invalid",
+				s->resourceId, s->offset, s->size);
+		return;
+	}
+	if (x->reply.res)
+		vn_resource_put(x->ctx, x->reply.res);
+	x->reply.res = res;
+	x->reply.offset = s->offset;
+	x->reply.size = s->size;
+	x->reply.pos = 0;
+}
+
+static void h_seek_reply_stream(struct vn_exec *x, const struct vn_cmd_desc *c,
+				void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkSeekReplyCommandStreamMESA *a = args;
+	if (!x->reply.res || a->position > x->reply.size) {
+		vn_decoder_fail(d, "seek to %zu outside the reply stream", a->position);
+		return;
+	}
+	x->reply.pos = a->position;
+}
+
+static void h_execute_streams(struct vn_exec *x, const struct vn_cmd_desc *c,
+			      void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkExecuteCommandStreamsMESA *a = args;
+	if (x->in_streams) {
+		vn_decoder_fail(d, "nested command streams");
+		return;
+	}
+	uint32_t n = a->streamCount;
+	/* The arena is reused by each inner command: keep our own copy. */
+	VkCommandStreamDescriptionMESA *streams = calloc(n ? n : 1, sizeof(*streams));
+	size_t *pos = calloc(n ? n : 1, sizeof(*pos));
+	if (!streams || !pos) {
+		free(streams);
+		free(pos);
+		vn_decoder_fail(d, "out of memory");
+		return;
+	}
+	memcpy(streams, a->pStreams, n * sizeof(*streams));
+	bool have_pos = a->pReplyPositions != NULL;
+	if (have_pos)
+		memcpy(pos, a->pReplyPositions, n * sizeof(*pos));
+	x->in_streams = true;
+	for (uint32_t i = 0; i < n; i++) {
+		struct vn_resource *res = vn_context_get_resource(x->ctx, streams[i].resourceId);
+		if (!res || !res->map || !pv_range_ok(streams[i].offset, streams[i].size, res->size)) {
+			if (res)
+				vn_resource_put(x->ctx, res);
+			vn_decoder_fail(d, "command stream %u (resource %u) is invalid", i,
+					streams[i].resourceId);
+			break;
+		}
+		if (have_pos) {
+			if (!x->reply.res || pos[i] > x->reply.size) {
+				vn_resource_put(x->ctx, res);
+				vn_decoder_fail(d, "reply position %zu outside the reply stream", pos[i]);
+				break;
+			}
+			x->reply.pos = pos[i];
+		}
+		bool ok = vn_exec_stream(x, res->map + streams[i].offset, streams[i].size);
+		vn_resource_put(x->ctx, res);
+		if (!ok)
+			break;
+	}
+	x->in_streams = false;
+	free(streams);
+	free(pos);
+	if (!d->fatal && atomic_load(&x->ctx->lost))
+		vn_decoder_fail(d, "a command stream failed");
+}
+
+/* Sync-resource helpers: vtest has no sync resources, so only the host
+ * side effect that keeps guest and host state consistent is done. */
+static void h_reset_fence_resource(struct vn_exec *x, const struct vn_cmd_desc *c,
+				   void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkResetFenceResourceMESA *a = args;
+	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)a->device);
+	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
+	if (!o || !o->data) {
+		vn_decoder_fail(d, "device is NULL");
+		return;
+	}
+	if (a->fence)
+		((struct vn_device_data *)o->data)->fns.ResetFences(a->device, 1, &a->fence);
+}
+
+static void h_noop(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+		   struct vn_decoder *d)
+{
+}
+
+vn_handler_fn vn_transport_handler_for(uint32_t t)
+{
+	switch (t) {
+	case VN_CMD_vkSetReplyCommandStreamMESA: return h_set_reply_stream;
+	case VN_CMD_vkSeekReplyCommandStreamMESA: return h_seek_reply_stream;
+	case VN_CMD_vkExecuteCommandStreamsMESA: return h_execute_streams;
+	case VN_CMD_vkCreateRingMESA: return h_create_ring;
+	case VN_CMD_vkDestroyRingMESA: return h_destroy_ring;
+	case VN_CMD_vkNotifyRingMESA: return h_notify_ring;
+	case VN_CMD_vkWriteRingExtraMESA: return h_write_ring_extra;
+	case VN_CMD_vkSubmitVirtqueueSeqnoMESA: return h_submit_vq_seqno;
+	case VN_CMD_vkWaitVirtqueueSeqnoMESA: return h_wait_vq_seqno;
+	case VN_CMD_vkWaitRingSeqnoMESA: return h_wait_ring_seqno;
+	case VN_CMD_vkResetFenceResourceMESA: return h_reset_fence_resource;
+	case VN_CMD_vkWaitSemaphoreResourceMESA: return h_noop;
+	case VN_CMD_vkImportSemaphoreResourceMESA: return h_noop;
+	default: return NULL;
+	}
+}

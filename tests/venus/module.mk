@@ -1,0 +1,15 @@
+# Venus renderer tests: codec/transport unit tests and a minimal vtest
+# server for end-to-end runs against Mesa's Venus driver.
+ifeq ($(GPU),1)
+host-progs += venus-vtest-mini
+venus-vtest-mini-srcs := tests/venus/vtest_mini.c
+endif
+ifeq ($(GPU),1)
+host-progs += vk-smoke
+vk-smoke-srcs := tests/venus/vk_smoke.c
+endif
+ifeq ($(GPU),1)
+unit-tests += test_venus_codec test_venus_context
+test_venus_codec-srcs := $(unit-test-main) tests/unit/test_venus_codec.c
+test_venus_context-srcs := $(unit-test-main) tests/unit/test_venus_context.c
+endif

@@ -1,0 +1,189 @@
+/*
+ * vk-smoke: a small Vulkan client for end-to-end renderer tests. Run it
+ * against Mesa's Venus ICD over vtest; it exercises device creation,
+ * host-visible memory mapping (the zero-copy blob path), buffers, command
+ * buffers, queue submission with a fence, a timeline semaphore, an event
+ * and a query pool, and checks the results. Prints "vk-smoke: OK".
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vulkan/vulkan.h>
+
+#define CHECK_VK(expr)                                                      \
+	do {                                                                \
+		VkResult r_ = (expr);                                       \
+		if (r_ != VK_SUCCESS) {                                     \
+			fprintf(stderr, "vk-smoke: %s failed: %d\n", #expr, r_); \
+			exit(1);                                            \
+		}                                                           \
+	} while (0)
+
+#define SIZE 65536u
+
+static uint32_t find_memory(VkPhysicalDevice pd, uint32_t bits, VkMemoryPropertyFlags want)
+{
+	VkPhysicalDeviceMemoryProperties mp;
+	vkGetPhysicalDeviceMemoryProperties(pd, &mp);
+	for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
+		if ((bits & (1u << i)) && (mp.memoryTypes[i].propertyFlags & want) == want)
+			return i;
+	fprintf(stderr, "vk-smoke: no memory type\n");
+	exit(1);
+}
+
+static void make_buffer(VkDevice dev, VkPhysicalDevice pd, VkBuffer *buf,
+			VkDeviceMemory *mem, void **map)
+{
+	VkBufferCreateInfo bci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+		.size = SIZE,
+		.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+	};
+	CHECK_VK(vkCreateBuffer(dev, &bci, NULL, buf));
+	VkMemoryRequirements req;
+	vkGetBufferMemoryRequirements(dev, *buf, &req);
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.allocationSize = req.size,
+		.memoryTypeIndex = find_memory(pd, req.memoryTypeBits,
+					       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+					       VK_MEMORY_PROPERTY_HOST_COHERENT_BIT),
+	};
+	CHECK_VK(vkAllocateMemory(dev, &mai, NULL, mem));
+	CHECK_VK(vkBindBufferMemory(dev, *buf, *mem, 0));
+	CHECK_VK(vkMapMemory(dev, *mem, 0, VK_WHOLE_SIZE, 0, map));
+}
+
+int main(void)
+{
+	VkApplicationInfo app = { .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+				  .apiVersion = VK_API_VERSION_1_2 };
+	VkInstanceCreateInfo ici = { .sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+				     .pApplicationInfo = &app };
+	VkInstance inst;
+	CHECK_VK(vkCreateInstance(&ici, NULL, &inst));
+	uint32_t n = 1;
+	VkPhysicalDevice pd;
+	VkResult er = vkEnumeratePhysicalDevices(inst, &n, &pd);
+	if ((er != VK_SUCCESS && er != VK_INCOMPLETE) || !n) {
+		fprintf(stderr, "vk-smoke: no physical device\n");
+		return 1;
+	}
+	VkPhysicalDeviceProperties props;
+	vkGetPhysicalDeviceProperties(pd, &props);
+	printf("vk-smoke: device %s\n", props.deviceName);
+
+	float prio = 1.0f;
+	VkDeviceQueueCreateInfo qci = { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+					.queueFamilyIndex = 0, .queueCount = 1,
+					.pQueuePriorities = &prio };
+	VkPhysicalDeviceVulkan12Features f12 = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+		.timelineSemaphore = VK_TRUE, .hostQueryReset = VK_TRUE };
+	VkDeviceCreateInfo dci = { .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+				   .pNext = &f12, .queueCreateInfoCount = 1,
+				   .pQueueCreateInfos = &qci };
+	VkDevice dev;
+	CHECK_VK(vkCreateDevice(pd, &dci, NULL, &dev));
+	VkQueue queue;
+	vkGetDeviceQueue(dev, 0, 0, &queue);
+
+	VkBuffer src, dst;
+	VkDeviceMemory src_mem, dst_mem;
+	uint32_t *src_map, *dst_map;
+	make_buffer(dev, pd, &src, &src_mem, (void **)&src_map);
+	make_buffer(dev, pd, &dst, &dst_mem, (void **)&dst_map);
+	for (uint32_t i = 0; i < SIZE / 4; i++)
+		src_map[i] = i * 2654435761u;
+	memset(dst_map, 0, SIZE);
+
+	VkCommandPoolCreateInfo pci = { .sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+					.queueFamilyIndex = 0 };
+	VkCommandPool pool;
+	CHECK_VK(vkCreateCommandPool(dev, &pci, NULL, &pool));
+	VkCommandBufferAllocateInfo cai = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+					    .commandPool = pool,
+					    .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+					    .commandBufferCount = 1 };
+	VkCommandBuffer cb;
+	CHECK_VK(vkAllocateCommandBuffers(dev, &cai, &cb));
+	VkQueryPoolCreateInfo qpci = { .sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+				       .queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2 };
+	VkQueryPool qp;
+	CHECK_VK(vkCreateQueryPool(dev, &qpci, NULL, &qp));
+	VkEventCreateInfo eci = { .sType = VK_STRUCTURE_TYPE_EVENT_CREATE_INFO };
+	VkEvent ev;
+	CHECK_VK(vkCreateEvent(dev, &eci, NULL, &ev));
+
+	VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+	CHECK_VK(vkBeginCommandBuffer(cb, &bi));
+	vkCmdResetQueryPool(cb, qp, 0, 2);
+	vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, qp, 0);
+	VkBufferCopy region = { .srcOffset = 0, .dstOffset = 0, .size = SIZE / 2 };
+	vkCmdCopyBuffer(cb, src, dst, 1, &region);
+	vkCmdFillBuffer(cb, dst, SIZE / 2, SIZE / 2, 0xdeadbeef);
+	vkCmdSetEvent(cb, ev, VK_PIPELINE_STAGE_TRANSFER_BIT);
+	vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, qp, 1);
+	CHECK_VK(vkEndCommandBuffer(cb));
+
+	VkSemaphoreTypeCreateInfo stci = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO,
+					   .semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE };
+	VkSemaphoreCreateInfo sci = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO,
+				      .pNext = &stci };
+	VkSemaphore tl;
+	CHECK_VK(vkCreateSemaphore(dev, &sci, NULL, &tl));
+	uint64_t signal = 7;
+	VkTimelineSemaphoreSubmitInfo tsi = { .sType = VK_STRUCTURE_TYPE_TIMELINE_SEMAPHORE_SUBMIT_INFO,
+					      .signalSemaphoreValueCount = 1,
+					      .pSignalSemaphoreValues = &signal };
+	VkSubmitInfo si = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .pNext = &tsi,
+			    .commandBufferCount = 1, .pCommandBuffers = &cb,
+			    .signalSemaphoreCount = 1, .pSignalSemaphores = &tl };
+	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+	VkFence fence;
+	CHECK_VK(vkCreateFence(dev, &fci, NULL, &fence));
+	CHECK_VK(vkQueueSubmit(queue, 1, &si, fence));
+	CHECK_VK(vkWaitForFences(dev, 1, &fence, VK_TRUE, 10ull * 1000 * 1000 * 1000));
+	VkSemaphoreWaitInfo swi = { .sType = VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO,
+				    .semaphoreCount = 1, .pSemaphores = &tl, .pValues = &signal };
+	CHECK_VK(vkWaitSemaphores(dev, &swi, 10ull * 1000 * 1000 * 1000));
+	uint64_t tlv = 0;
+	CHECK_VK(vkGetSemaphoreCounterValue(dev, tl, &tlv));
+	if (tlv < 7) {
+		fprintf(stderr, "vk-smoke: timeline value %" PRIu64 "\n", tlv);
+		return 1;
+	}
+	if (vkGetEventStatus(dev, ev) != VK_EVENT_SET) {
+		fprintf(stderr, "vk-smoke: event not set\n");
+		return 1;
+	}
+	uint64_t ts[2] = { 0, 0 };
+	CHECK_VK(vkGetQueryPoolResults(dev, qp, 0, 2, sizeof(ts), ts, 8,
+				       VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT));
+	for (uint32_t i = 0; i < SIZE / 4; i++) {
+		uint32_t want = i < SIZE / 8 ? i * 2654435761u : 0xdeadbeef;
+		if (dst_map[i] != want) {
+			fprintf(stderr, "vk-smoke: word %u is %08x, want %08x\n", i, dst_map[i], want);
+			return 1;
+		}
+	}
+	vkDestroyFence(dev, fence, NULL);
+	vkDestroySemaphore(dev, tl, NULL);
+	vkDestroyEvent(dev, ev, NULL);
+	vkDestroyQueryPool(dev, qp, NULL);
+	vkFreeCommandBuffers(dev, pool, 1, &cb);
+	vkDestroyCommandPool(dev, pool, NULL);
+	vkUnmapMemory(dev, src_mem);
+	vkUnmapMemory(dev, dst_mem);
+	vkDestroyBuffer(dev, src, NULL);
+	vkDestroyBuffer(dev, dst, NULL);
+	vkFreeMemory(dev, src_mem, NULL);
+	vkFreeMemory(dev, dst_mem, NULL);
+	vkDestroyDevice(dev, NULL);
+	vkDestroyInstance(inst, NULL);
+	printf("vk-smoke: OK (timestamps %" PRIu64 " -> %" PRIu64 ")\n", ts[0], ts[1]);
+	return 0;
+}
