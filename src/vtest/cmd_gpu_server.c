@@ -18,10 +18,6 @@
 #include "vtest/vtest_server.h"
 #include "vtest/vtest_wire.h"
 
-/* Added to venus.h by the renderer branch; declared here too so this file
- * builds before that merge (an identical redeclaration is harmless). */
-size_t venus_context_object_count(const struct venus_context *ctx);
-
 static void usage(FILE *out)
 {
 	fprintf(out,

@@ -12,7 +12,9 @@
 # LP_* and PV_* variables, which pass through (VN_DEBUG is extended, not
 # replaced, e.g. VN_DEBUG=init gives "vtest,init").
 # PV_IN_ROOT_NATIVE=1 instead runs on the root's own lavapipe
-# (VK_DRIVER_FILES=<lvp_icd.json>, no socket): the native baseline.
+# (VK_DRIVER_FILES=<lvp_icd.json>, no VN_DEBUG): the native baseline, or a
+# server such as virgl_test_server (VTEST_SOCKET_NAME then only names the
+# directory to share).
 set -eu
 if [ $# -lt 2 ]; then
 	echo "usage: $0 ROOT [--] CMD [ARG...]" >&2
@@ -25,7 +27,10 @@ envs=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tm
       LANG=C.UTF-8)
 if [ "${PV_IN_ROOT_NATIVE:-0}" = 1 ]; then
 	icd=/usr/share/vulkan/icd.d/lvp_icd.json
+	# A socket directory, if named, is still shared: a server run in the
+	# root (virgl_test_server) listens there for clients in other roots.
 	sockdir=
+	[ -n "${VTEST_SOCKET_NAME:-}" ] && sockdir=$(dirname "$(realpath -m "$VTEST_SOCKET_NAME")")
 	envs+=("VK_DRIVER_FILES=$icd")
 else
 	sock=${VTEST_SOCKET_NAME:?set VTEST_SOCKET_NAME to the server socket (host path)}
