@@ -245,6 +245,13 @@ int hv_vcpu_create(struct hv_vm *vm, unsigned index, struct hv_vcpu **out)
 	v->run = MAP_FAILED;
 	int r;
 
+	/* This is the vCPU's thread: let the kick through whatever mask the
+	 * VMM gave it. */
+	sigset_t kick;
+	sigemptyset(&kick);
+	sigaddset(&kick, HV_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (v->fd < 0) {
 		r = -errno;

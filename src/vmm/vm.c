@@ -162,8 +162,10 @@ static void vcpu_loop(struct vm *vm, struct vcpu_slot *s)
 		int r = hv_vcpu_run(s->hv, &e);
 		if (r) {
 			char msg[120];
-			snprintf(msg, sizeof(msg), "vCPU %u: run failed: %s", s->index, strerror(-r));
-			vm_request_stop(vm, STOP_ERROR, msg);
+			/* KVM_RUN itself refusing (e.g. a vCPU left in a state it
+			 * cannot enter) counts with internal errors as a crash. */
+			snprintf(msg, sizeof(msg), "vCPU %u: cannot run: %s", s->index, strerror(-r));
+			vm_request_stop(vm, STOP_CRASH, msg);
 			return;
 		}
 		switch (e.reason) {
@@ -195,13 +197,6 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu_slot *s = arg;
 	struct vm *vm = s->vm;
-
-	/* The kick signal must reach this thread; the main thread keeps the
-	 * stop signals. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	s->create_err = hv_vcpu_create(vm->hv, s->index, &s->hv);
 	pthread_barrier_wait(&vm->created);   /* main: finalize the VM */
