@@ -13,12 +13,14 @@
 . /pv/run/l1-lib.sh
 D=$PV_L2_DISK
 mem_mb=512
-for PV_VMM in $PV_BENCH_VMMS; do
-	export PV_VMM
-	i=1
-	while [ $i -le "$PV_BENCH_RUNS" ]; do
+# Runs alternate between the VMMs so that load changes on the (shared) host
+# affect both alike.
+i=1
+while [ $i -le "$PV_BENCH_RUNS" ]; do
+	for PV_VMM in $PV_BENCH_VMMS; do
+		export PV_VMM
 		t0=$(date +%s.%N)
-		vm_start bench --cpus 1 --memory ${mem_mb}M --disk "$D,readonly" \
+		vm_start bench --cpus 2 --memory ${mem_mb}M --disk "$D,readonly" \
 			--append "$L2_APPEND_BASE pv.test=sleep5"
 		pid=$VM_PID
 		t1= n=0
@@ -53,6 +55,6 @@ for PV_VMM in $PV_BENCH_VMMS; do
 			echo "PVR BENCHFAIL vmm=$PV_VMM run=$i rc=$VM_RC"
 			vm_log bench | tail -n 40
 		fi
-		i=$((i + 1))
 	done
+	i=$((i + 1))
 done

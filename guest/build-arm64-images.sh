@@ -45,6 +45,18 @@ if [ -f "$cache/done" ]; then
 fi
 
 [ "$(id -u)" = 0 ] || { echo "build-arm64-images: must run as root (debootstrap, chroot)" >&2; exit 1; }
+# One build at a time (suites may start together); the winner's result is
+# then reused by the others.
+mkdir -p /var/cache/pearvisor/nested
+exec 9>/var/cache/pearvisor/nested/.build.lock
+if ! flock -n 9; then
+	echo "build-arm64-images: another build is running; waiting for it"
+	flock 9
+fi
+if [ -f "$cache/done" ]; then
+	echo "build-arm64-images: cached in $cache"
+	exit 0
+fi
 t0=$(date +%s)
 step() { echo "build-arm64-images: [$(( $(date +%s) - t0 ))s] $*"; }
 
@@ -189,4 +201,8 @@ step "cleaning up the build trees"
 rm -rf "$work"
 ls -ls "$cache"
 date -u +%FT%TZ >"$cache/done"
+# Image sets of other recipes (~1.3 GiB each) go a day after they were built;
+# a run still using one that old is unlikely.
+find /var/cache/pearvisor/nested -mindepth 1 -maxdepth 1 -type d \
+	-name '????????????????' ! -name "$key" -mtime +0 -exec rm -rf {} + 2>/dev/null || true
 step "done: $cache"

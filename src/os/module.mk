@@ -1,2 +1,1 @@
-srcs-common += src/os/log.c
-srcs-common += src/os/shm.c
+srcs-common += src/os/log.c src/os/shm.c src/os/os_fd.c

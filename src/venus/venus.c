@@ -90,6 +90,7 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	} else if (mm && *mm) {
 		pv_warn("venus: PEARVISOR_VENUS_MEMORY=%s unknown (export|hostptr); using hostptr", mm);
 	}
+	r->dump_dir = getenv("PEARVISOR_VENUS_DUMP");
 	build_capset(r);
 	pv_info("venus: renderer up: vk.xml %u.%u.%u, %zu protocol extensions, %zu commands",
 		VK_API_VERSION_MAJOR(VK_HEADER_VERSION_COMPLETE),

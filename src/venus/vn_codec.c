@@ -10,8 +10,10 @@
 #include "os/util.h"
 #include "venus/vn_objects.h"
 
-/* Deepest pNext/struct nesting accepted; real chains are far shallower. */
-#define VN_MAX_DEPTH 48
+/* Deepest pNext/struct nesting accepted: Mesa chains ~100 feature structs
+ * into one vkGetPhysicalDeviceFeatures2; this leaves room and bounds the
+ * recursion. */
+#define VN_MAX_DEPTH 512
 /* Most elements in one array; the arena limit bounds the bytes. */
 #define VN_MAX_ELEMS (1u << 24)
 
@@ -464,15 +466,15 @@ static char *decode_string(struct vn_decoder *d, const struct vn_field *f)
 		return NULL;
 	}
 	const uint8_t *p = take(d, PV_ALIGN_UP((size_t)n, 4));
-	if (!p)
+	char *s = p ? alloc(d, 1, n) : NULL;
+	if (!s)
 		return NULL;
-	if (!memchr(p, 0, (size_t)n)) {
+	/* Check the copy: streams decoded in place live in guest memory. */
+	memcpy(s, p, (size_t)n);
+	if (!memchr(s, 0, (size_t)n)) {
 		vn_decoder_fail(d, "%s: string not terminated", f->name);
 		return NULL;
 	}
-	char *s = alloc(d, 1, n);
-	if (s)
-		memcpy(s, p, (size_t)n);
 	return s;
 }
 

@@ -4,7 +4,10 @@
  * device's function table, or a hand-written handler), keep the object
  * table in step with creates and destroys, and write the reply.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "os/log.h"
 #include "venus/vn_internal.h"
@@ -165,6 +168,22 @@ static bool write_reply(struct vn_exec *x, uint32_t type, const struct vn_cmd_de
 	return true;
 }
 
+static void dump_command(struct venus_renderer *r, const char *name,
+			 const uint8_t *p, size_t n)
+{
+	unsigned seq = atomic_fetch_add(&r->dump_seq, 1);
+	if (seq >= 100000)
+		return;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%05u-%s.bin", r->dump_dir, seq, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	if (write(fd, p, n) < 0)
+		pv_debug("venus: dump %s: short write", path);
+	close(fd);
+}
+
 bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 {
 	struct venus_context *ctx = x->ctx;
@@ -203,6 +222,8 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 			vn_decoder_fail(&d, "no host implementation");
 		else
 			vn_dispatch_generic(x, c, args, &d);
+		if (ctx->r->dump_dir)
+			dump_command(ctx->r, c->name, data + start, d.pos - start);
 		if (d.fatal)
 			goto fatal;
 		if ((flags & VN_COMMAND_GENERATE_REPLY) && !write_reply(x, type, c, args, &d))

@@ -29,6 +29,10 @@ struct venus_renderer {
 	uint8_t capset[VN_CAPSET_SIZE];
 	enum vn_memory_mode memory_mode;
 	bool memory_mode_forced;
+	/* PEARVISOR_VENUS_DUMP: directory that receives every decoded
+	 * command's bytes (fuzzing seeds, protocol debugging). */
+	const char *dump_dir;
+	atomic_uint dump_seq;
 };
 
 /* A blob resource: shared memory (blob_id 0) or an exported VkDeviceMemory. */
@@ -101,6 +105,12 @@ struct venus_context {
 
 	pthread_mutex_t ring_lock;
 	struct vn_ring *rings;
+	/* Ring monitor: sets the ALIVE status bit on every ring at least as
+	 * often as the shortest VkRingMonitorInfoMESA period asks. */
+	pthread_cond_t monitor_cond;
+	pthread_t monitor_thread;
+	uint32_t monitor_period_us;
+	bool monitor_started, monitor_stop;
 
 	/* ring_idx -> queue timeline binding and fence retirement. */
 	pthread_mutex_t fence_lock;

@@ -125,8 +125,10 @@ void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
 	};
 	VkExportMemoryAllocateInfo exp = {
 		.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
-		.handleTypes = dc.pdd->has_dma_buf ? VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT
-						   : VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+		/* Opaque fds first: lavapipe's are mmap()able memfds while
+		 * its dma-bufs need udmabuf. */
+		.handleTypes = dc.pdd->has_ext_memory_fd ? VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT
+							 : VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT,
 	};
 	const VkBaseInStructure *ours = NULL;
 	if (visible && dc.dd->memory_mode == VN_MEMORY_HOSTPTR) {
@@ -179,6 +181,9 @@ void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
 	VkDeviceMemory mem = VK_NULL_HANDLE;
 	a->ret = f->AllocateMemory(a->device, &info, NULL, &mem);
 	if (a->ret != VK_SUCCESS) {
+		pv_warn("venus: ctx %u: vkAllocateMemory(%llu bytes, type %u) failed: %d",
+			x->ctx->id, (unsigned long long)info.allocationSize,
+			info.memoryTypeIndex, a->ret);
 		free_memory(&(struct vn_object){ .data = m });
 		return;
 	}
@@ -188,7 +193,8 @@ void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
 			.memory = mem,
 			.handleType = (VkExternalMemoryHandleTypeFlagBits)exp.handleTypes,
 		};
-		if (f->GetMemoryFdKHR(a->device, &gi, &m->fd) == VK_SUCCESS) {
+		/* lavapipe 25.0.7 reports success with fd -1: check the fd. */
+		if (f->GetMemoryFdKHR(a->device, &gi, &m->fd) == VK_SUCCESS && m->fd >= 0) {
 			m->mappable = true;
 		} else {
 			m->fd = -1;

@@ -25,6 +25,11 @@
  * command usually arrives well inside it. */
 #define VN_RING_SPIN_NS 200000ull
 #define VN_RING_SLEEP_MAX_NS 200000ull
+#define VN_RING_PARK_RECHECK_NS 10000000ull
+/* vkWaitRingSeqnoMESA gives up (context lost) after this long without the
+ * ring's head moving: a guest-made deadlock must not pin the caller. */
+#define VN_RING_STALL_MS 30000u
+#define VN_MAX_RINGS 64
 
 static uint64_t now_ns(void)
 {
@@ -88,8 +93,14 @@ static bool ring_idle_wait(struct vn_ring *r)
 	 * publishing IDLE so a command written in between is not missed. */
 	if (atomic_load_explicit(r->tail, memory_order_seq_cst) != r->cur)
 		r->notified = true;
-	while (!r->notified && !r->stop)
-		pthread_cond_wait(&r->cond, &r->lock);
+	/* Timed, and rechecking tail: a guest whose tail store and status
+	 * load were reordered would otherwise never send its notify. */
+	while (!r->notified && !r->stop &&
+	       atomic_load_explicit(r->tail, memory_order_acquire) == r->cur) {
+		struct timespec ts;
+		deadline_in(&ts, VN_RING_PARK_RECHECK_NS);
+		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+	}
 	r->notified = false;
 	atomic_fetch_and(r->status, ~VN_RING_STATUS_IDLE);
 	bool stop = r->stop;
@@ -132,8 +143,16 @@ static void *ring_thread(void *arg)
 			sleep = 1000;
 			continue;
 		}
+		if (atomic_load(&ctx->lost)) {
+			/* Nothing more will be decoded: wait to be stopped. */
+			pthread_mutex_lock(&r->lock);
+			while (!r->stop)
+				pthread_cond_wait(&r->cond, &r->lock);
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
 		uint64_t idle = now_ns() - last;
-		if (atomic_load(&ctx->lost) || idle >= r->idle_timeout_ns) {
+		if (idle >= r->idle_timeout_ns) {
 			if (!ring_idle_wait(r))
 				break;
 			last = now_ns();
@@ -147,6 +166,56 @@ static void *ring_thread(void *arg)
 		}
 	}
 	return NULL;
+}
+
+static void *monitor_thread(void *arg)
+{
+	struct venus_context *ctx = arg;
+	pthread_setname_np(pthread_self(), "vn-ringmon");
+	pthread_mutex_lock(&ctx->ring_lock);
+	while (!ctx->monitor_stop) {
+		for (struct vn_ring *r = ctx->rings; r; r = r->next)
+			atomic_fetch_or(r->status, VN_RING_STATUS_ALIVE);
+		struct timespec ts;
+		deadline_in(&ts, (uint64_t)ctx->monitor_period_us * 1000 / 2);
+		pthread_cond_timedwait(&ctx->monitor_cond, &ctx->ring_lock, &ts);
+	}
+	pthread_mutex_unlock(&ctx->ring_lock);
+	return NULL;
+}
+
+/* Called with ring_lock held. */
+static void monitor_request(struct venus_context *ctx, uint32_t period_us)
+{
+	if (!period_us)
+		return;
+	if (period_us < 1000)
+		period_us = 1000;
+	if (!ctx->monitor_period_us || period_us < ctx->monitor_period_us)
+		ctx->monitor_period_us = period_us;
+	if (ctx->monitor_started)
+		return;
+	cond_init_monotonic(&ctx->monitor_cond);
+	ctx->monitor_stop = false;
+	if (!pthread_create(&ctx->monitor_thread, NULL, monitor_thread, ctx))
+		ctx->monitor_started = true;
+	else
+		pthread_cond_destroy(&ctx->monitor_cond);
+}
+
+static void monitor_stop(struct venus_context *ctx)
+{
+	pthread_mutex_lock(&ctx->ring_lock);
+	bool started = ctx->monitor_started;
+	ctx->monitor_stop = true;
+	if (started)
+		pthread_cond_broadcast(&ctx->monitor_cond);
+	pthread_mutex_unlock(&ctx->ring_lock);
+	if (!started)
+		return;
+	pthread_join(ctx->monitor_thread, NULL);
+	pthread_cond_destroy(&ctx->monitor_cond);
+	ctx->monitor_started = false;
 }
 
 static bool region_ok(uint64_t off, uint64_t size, uint64_t total)
@@ -218,6 +287,15 @@ static void h_create_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 		vn_decoder_fail(d, "ring %llu already exists", (unsigned long long)a->ring);
 		return;
 	}
+	unsigned nrings = 0;
+	pthread_mutex_lock(&ctx->ring_lock);
+	for (struct vn_ring *q = ctx->rings; q; q = q->next)
+		nrings++;
+	pthread_mutex_unlock(&ctx->ring_lock);
+	if (nrings >= VN_MAX_RINGS) {
+		vn_decoder_fail(d, "more than %u rings", VN_MAX_RINGS);
+		return;
+	}
 	const VkRingCreateInfoMESA *ci = a->pCreateInfo;
 	struct vn_resource *res = vn_context_get_resource(ctx, ci->resourceId);
 	if (!res || !res->map) {
@@ -257,7 +335,7 @@ static void h_create_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 		r->idle_timeout_ns = 1000000000ull;
 	r->cur = atomic_load(r->head);
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	cond_init_monotonic(&r->cond);
 	cond_init_monotonic(&r->head_cond);
 	vn_exec_init(&r->exec, ctx, r);
 	if (pthread_create(&r->thread, NULL, ring_thread, r)) {
@@ -266,9 +344,15 @@ static void h_create_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 		return;
 	}
 	r->started = true;
+	uint32_t period = 0;
+	for (const VkBaseInStructure *s = ci->pNext; s; s = s->pNext)
+		if (s->sType == VK_STRUCTURE_TYPE_RING_MONITOR_INFO_MESA)
+			period = ((const VkRingMonitorInfoMESA *)s)->maxReportingPeriodMicroseconds;
 	pthread_mutex_lock(&ctx->ring_lock);
 	r->next = ctx->rings;
 	ctx->rings = r;
+	atomic_fetch_or(r->status, VN_RING_STATUS_ALIVE);
+	monitor_request(ctx, period);
 	pthread_mutex_unlock(&ctx->ring_lock);
 }
 
@@ -299,6 +383,7 @@ static void h_destroy_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 
 void vn_rings_stop_all(struct venus_context *ctx)
 {
+	monitor_stop(ctx);
 	pthread_mutex_lock(&ctx->ring_lock);
 	struct vn_ring *r = ctx->rings;
 	ctx->rings = NULL;
@@ -390,18 +475,33 @@ static void h_wait_ring_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 		return;
 	}
 	uint32_t seqno = (uint32_t)a->seqno;
+	/* A guest only waits for what it already wrote; anything else would
+	 * block this (client) thread forever. */
+	if ((int32_t)(seqno - atomic_load(r->tail)) > 0) {
+		vn_decoder_fail(d, "seqno %u is past the ring's tail %u", seqno,
+				atomic_load(r->tail));
+		return;
+	}
 	pthread_mutex_lock(&r->lock);
 	r->notified = true;
 	pthread_cond_broadcast(&r->cond);
 	r->head_waiters++;
+	uint32_t last = atomic_load(r->head);
+	unsigned stalled_ms = 0;
 	while ((int32_t)(atomic_load(r->head) - seqno) < 0 && !r->stop &&
-	       !atomic_load(&x->ctx->lost)) {
+	       !atomic_load(&x->ctx->lost) && stalled_ms < VN_RING_STALL_MS) {
 		struct timespec ts;
 		deadline_in(&ts, 1000000);
 		pthread_cond_timedwait(&r->head_cond, &r->lock, &ts);
+		uint32_t h = atomic_load(r->head);
+		stalled_ms = h == last ? stalled_ms + 1 : 0;
+		last = h;
 	}
 	r->head_waiters--;
 	pthread_mutex_unlock(&r->lock);
+	if (stalled_ms >= VN_RING_STALL_MS)
+		vn_decoder_fail(d, "ring %llu made no progress for %u ms",
+				(unsigned long long)a->ring, VN_RING_STALL_MS);
 }
 
 static void h_set_reply_stream(struct vn_exec *x, const struct vn_cmd_desc *c,

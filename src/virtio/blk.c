@@ -39,6 +39,7 @@
 #define BLK_HDR_BYTES 16
 /* Largest single buffer we advertise; Linux splits bigger bios. */
 #define BLK_SIZE_MAX (1u << 20)
+#define BLK_MAX_REQUEST (1u << 30)
 
 /* struct virtio_blk_config up to and including num_queues. */
 #define CFG_CAPACITY  0
@@ -108,6 +109,13 @@ static bool sectors_ok(struct blk_dev *b, uint64_t sector, uint64_t bytes)
 static uint8_t do_rw(struct blk_dev *b, const struct iovec *src, unsigned n, size_t off,
 		     uint64_t len, uint64_t sector, bool write)
 {
+	/* Buffers may alias, so a chain can describe far more than guest RAM;
+	 * the used length is 32 bits. Linux never comes near this. */
+	if (len > BLK_MAX_REQUEST) {
+		virtio_dev_guest_error(&b->vdev, "request of %llu bytes exceeds %u",
+				       (unsigned long long)len, BLK_MAX_REQUEST);
+		return VIRTIO_BLK_S_IOERR;
+	}
 	if (!sectors_ok(b, sector, len))
 		return VIRTIO_BLK_S_IOERR;
 	int cnt = iov_slice(src, n, off, (size_t)len, b->data, VIRTQ_MAX_CHAIN);
@@ -190,11 +198,16 @@ static void blk_notify(struct virtio_device *dev, unsigned q)
 	struct virtqueue *vq = &dev->vqs[q];
 	int got;
 
-	while ((got = virtq_pop(vq, &b->chain)) > 0)
+	bool pushed = false;
+
+	while ((got = virtq_pop(vq, &b->chain)) > 0) {
 		virtq_push(vq, b->chain.head, handle_request(b, &b->chain));
+		pushed = true;
+	}
 	if (got < 0)
 		virtio_dev_queue_broken(dev, q);
-	virtio_dev_signal_used(dev, q);
+	if (pushed)
+		virtio_dev_signal_used(dev, q);
 }
 
 static void blk_config_read(struct virtio_device *dev, uint32_t off, void *data, unsigned len)

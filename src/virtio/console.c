@@ -164,14 +164,18 @@ static void transmit(struct console_dev *c)
 	struct virtq_chain *ch = &c->tx_chain;
 	int got;
 
+	bool pushed = false;
+
 	while ((got = virtq_pop(vq, ch)) > 0) {
 		for (unsigned i = 0; i < ch->nr_out; i++)
 			write_all(c, ch->iov[i].iov_base, ch->iov[i].iov_len);
 		virtq_push(vq, ch->head, 0);
+		pushed = true;
 	}
 	if (got < 0)
 		virtio_dev_queue_broken(dev, TX_QUEUE);
-	virtio_dev_signal_used(dev, TX_QUEUE);
+	if (pushed)
+		virtio_dev_signal_used(dev, TX_QUEUE);
 }
 
 static void console_notify(struct virtio_device *dev, unsigned q)

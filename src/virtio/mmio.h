@@ -57,7 +57,8 @@
 
 struct virtio_mmio;
 
-/* Takes ownership of dev. mem must outlive the transport. NULL on failure. */
+/* Takes ownership of dev on success; on failure (NULL, after pv_err) dev is
+ * still the caller's. mem must outlive the transport. */
 struct virtio_mmio *virtio_mmio_create(struct virtio_device *dev, const struct guest_mem *mem,
 				       struct irq_line irq);
 extern const struct mmio_ops virtio_mmio_ops;

@@ -40,6 +40,7 @@ static void rng_notify(struct virtio_device *dev, unsigned q)
 	struct rng_dev *r = container_of(dev, struct rng_dev, vdev);
 	struct virtqueue *vq = &dev->vqs[q];
 	struct virtq_chain *c = &r->chain;
+	bool pushed = false;
 	int got;
 
 	while ((got = virtq_pop(vq, c)) > 0) {
@@ -53,10 +54,12 @@ static void rng_notify(struct virtio_device *dev, unsigned q)
 				break;
 		}
 		virtq_push(vq, c->head, (uint32_t)written);
+		pushed = true;
 	}
 	if (got < 0)
 		virtio_dev_queue_broken(dev, q);
-	virtio_dev_signal_used(dev, q);
+	if (pushed)
+		virtio_dev_signal_used(dev, q);
 }
 
 static void rng_destroy(struct virtio_device *dev)

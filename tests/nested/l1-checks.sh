@@ -100,13 +100,23 @@ w=$(result boot1 write)
 echo "PVR INFO write=$w"
 [ "$w" = ok ] && echo "PVR WROTE $PV_TOKEN"
 
-# ---- Boot 2: same disk read-only: reads the token back, writes must fail.
-vm_start boot2 --cpus 1 --memory 512M --disk "$D,readonly" \
-	--append "$L2_APPEND_BASE pv.test=read,rowrite"
+# ---- Boot 2: same disk read-only: reads the token back, writes must fail;
+# ends with a guest reboot: pearvisor's status for that is 3 (run --help),
+# qemu with -no-reboot exits 0.
+vm_start boot2 --cpus 2 --memory 512M --disk "$D,readonly" \
+	--append "$L2_APPEND_BASE pv.test=read,rowrite pv.end=reboot"
 vm_wait boot2 $VM_PID 600
 vm_log boot2
+want=0; [ "$PV_VMM" = pearvisor ] && want=3
+done2=0; grep -q '^PV-L2-DONE' /tmp/boot2.log && done2=1
+if [ "$PV_VMM" = pearvisor ]; then
+	check reboot-status "$([ $done2 = 1 ] && [ $VM_RC -eq 3 ] && echo 1)" \
+		"guest rebooted (done=$done2), pearvisor exited $VM_RC, want 3"
+else
+	skip reboot-status "pearvisor's exit status contract"
+fi
 r=$(result boot2 read)
-ok=0; [ "$w" = ok ] && [ "$r" = "$PV_TOKEN" ] && [ $VM_RC -eq 0 ] && ok=1
+ok=0; [ "$w" = ok ] && [ "$r" = "$PV_TOKEN" ] && [ $VM_RC -eq $want ] && ok=1
 check disk-readback $ok "wrote '$w', second boot read '$r' (rc=$VM_RC)"
 rm1=$(result boot2 rowrite_remount) rd1=$(result boot2 rowrite_dd)
 echo "PVR INFO readonly: remount: $rm1; dd: $rd1; ro_flag=$(result boot2 ro_flag)"

@@ -63,10 +63,11 @@ fi
 
 start=$(date +%s)
 echo "run-l1: booting L1 (log: $log, timeout ${timeout}s)" >&2
+# sed -u: the log fills as L1 runs (tail -f it), not at the end.
 if [ $show = 1 ]; then
-	timeout "$timeout" qemu-system-aarch64 "$@" </dev/null 2>&1 | tr -d '\r' | tee "$log" >&2 || true
+	timeout "$timeout" qemu-system-aarch64 "$@" </dev/null 2>&1 | sed -u 's/\r//g' | tee "$log" >&2 || true
 else
-	timeout "$timeout" qemu-system-aarch64 "$@" </dev/null 2>&1 | tr -d '\r' >"$log" || true
+	timeout "$timeout" qemu-system-aarch64 "$@" </dev/null 2>&1 | sed -u 's/\r//g' >"$log" || true
 fi
 echo "run-l1: L1 ran $(( $(date +%s) - start ))s" >&2
 sed -n 's/^PVR //p' "$log"

@@ -1,0 +1,270 @@
+/*
+ * vn-micro: per-call latency of the paths that bound Venus throughput on
+ * small-kernel work (llama.cpp token generation): a synchronous round trip,
+ * an empty submit + fence wait, and the first call after the server's ring
+ * thread has gone idle. Run it natively for the floor, then through Mesa's
+ * Venus ICD (vtest) against each server; the difference is transport cost.
+ *
+ *   vn-micro [null|submit|wake|all] [-n ITERS] [-d DEVICE_INDEX]
+ *
+ * "null" is only a round trip when the guest driver cannot answer locally:
+ * run it with VN_PERF=no_fence_feedback for Venus (see venus.md §5).
+ * Output: one line per test, "RESULT <test> median_us=.. p99_us=.. mean_us=..
+ * min_us=.. n=..", plus the device name.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vulkan/vulkan.h>
+
+#define CHECK_VK(expr)                                                        \
+	do {                                                                  \
+		VkResult r_ = (expr);                                         \
+		if (r_ != VK_SUCCESS) {                                       \
+			fprintf(stderr, "vn-micro: %s failed: %d\n", #expr, r_); \
+			exit(1);                                              \
+		}                                                             \
+	} while (0)
+
+struct gpu {
+	VkInstance inst;
+	VkPhysicalDevice pd;
+	VkDevice dev;
+	VkQueue queue;
+	VkCommandPool pool;
+	VkCommandBuffer cmd;
+	VkFence fence;
+};
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static void sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void report(const char *name, double *t, int n)
+{
+	double sum = 0;
+	for (int i = 0; i < n; i++)
+		sum += t[i];
+	qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	int p99 = (int)((double)n * 0.99);
+	if (p99 >= n)
+		p99 = n - 1;
+	printf("RESULT %s median_us=%.2f p99_us=%.2f mean_us=%.2f min_us=%.2f n=%d\n",
+	       name, t[n / 2], t[p99], sum / n, t[0], n);
+	fflush(stdout);
+}
+
+static void gpu_init(struct gpu *g, uint32_t want_index)
+{
+	VkApplicationInfo app = {
+		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+		.pApplicationName = "vn-micro",
+		.apiVersion = VK_API_VERSION_1_2,
+	};
+	VkInstanceCreateInfo ici = {
+		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+		.pApplicationInfo = &app,
+	};
+	CHECK_VK(vkCreateInstance(&ici, NULL, &g->inst));
+
+	uint32_t n = 0;
+	CHECK_VK(vkEnumeratePhysicalDevices(g->inst, &n, NULL));
+	if (n == 0 || want_index >= n) {
+		fprintf(stderr, "vn-micro: device %u of %u not present\n", want_index, n);
+		exit(1);
+	}
+	VkPhysicalDevice pds[16];
+	if (n > 16)
+		n = 16;
+	CHECK_VK(vkEnumeratePhysicalDevices(g->inst, &n, pds));
+	g->pd = pds[want_index];
+	VkPhysicalDeviceProperties props;
+	vkGetPhysicalDeviceProperties(g->pd, &props);
+	printf("DEVICE %s (api %u.%u.%u, driver 0x%x)\n", props.deviceName,
+	       VK_API_VERSION_MAJOR(props.apiVersion), VK_API_VERSION_MINOR(props.apiVersion),
+	       VK_API_VERSION_PATCH(props.apiVersion), props.driverVersion);
+
+	uint32_t nq = 0;
+	vkGetPhysicalDeviceQueueFamilyProperties(g->pd, &nq, NULL);
+	VkQueueFamilyProperties qf[32];
+	if (nq > 32)
+		nq = 32;
+	vkGetPhysicalDeviceQueueFamilyProperties(g->pd, &nq, qf);
+	uint32_t family = UINT32_MAX;
+	for (uint32_t i = 0; i < nq && family == UINT32_MAX; i++)
+		if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT)
+			family = i;
+	if (family == UINT32_MAX) {
+		fprintf(stderr, "vn-micro: no compute queue\n");
+		exit(1);
+	}
+
+	float prio = 1.0f;
+	VkDeviceQueueCreateInfo qci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+		.queueFamilyIndex = family,
+		.queueCount = 1,
+		.pQueuePriorities = &prio,
+	};
+	VkDeviceCreateInfo dci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+		.queueCreateInfoCount = 1,
+		.pQueueCreateInfos = &qci,
+	};
+	CHECK_VK(vkCreateDevice(g->pd, &dci, NULL, &g->dev));
+	vkGetDeviceQueue(g->dev, family, 0, &g->queue);
+
+	VkCommandPoolCreateInfo cpci = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+		.queueFamilyIndex = family,
+	};
+	CHECK_VK(vkCreateCommandPool(g->dev, &cpci, NULL, &g->pool));
+	VkCommandBufferAllocateInfo cbai = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.commandPool = g->pool,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	CHECK_VK(vkAllocateCommandBuffers(g->dev, &cbai, &g->cmd));
+	/* Recorded once and resubmitted: the submit test measures the
+	 * submission path, not recording. */
+	VkCommandBufferBeginInfo bi = { .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO };
+	CHECK_VK(vkBeginCommandBuffer(g->cmd, &bi));
+	CHECK_VK(vkEndCommandBuffer(g->cmd));
+
+	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+	CHECK_VK(vkCreateFence(g->dev, &fci, NULL, &g->fence));
+}
+
+static void gpu_fini(struct gpu *g)
+{
+	vkDestroyFence(g->dev, g->fence, NULL);
+	vkDestroyCommandPool(g->dev, g->pool, NULL);
+	vkDestroyDevice(g->dev, NULL);
+	vkDestroyInstance(g->inst, NULL);
+}
+
+/* The fence is never submitted, so each call must report NOT_READY. */
+static double one_status(struct gpu *g)
+{
+	double t0 = now_us();
+	VkResult r = vkGetFenceStatus(g->dev, g->fence);
+	double t1 = now_us();
+	if (r != VK_NOT_READY) {
+		fprintf(stderr, "vn-micro: vkGetFenceStatus returned %d, want NOT_READY\n", r);
+		exit(1);
+	}
+	return t1 - t0;
+}
+
+static double one_submit(struct gpu *g)
+{
+	VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.commandBufferCount = 1,
+		.pCommandBuffers = &g->cmd,
+	};
+	double t0 = now_us();
+	CHECK_VK(vkQueueSubmit(g->queue, 1, &si, g->fence));
+	CHECK_VK(vkWaitForFences(g->dev, 1, &g->fence, VK_TRUE, 5000000000ull));
+	double t1 = now_us();
+	CHECK_VK(vkResetFences(g->dev, 1, &g->fence));
+	return t1 - t0;
+}
+
+static void test_null(struct gpu *g, int iters)
+{
+	double *t = calloc((size_t)iters, sizeof(*t));
+	for (int i = 0; i < 200; i++)
+		one_status(g);
+	for (int i = 0; i < iters; i++)
+		t[i] = one_status(g);
+	report("null_sync_call", t, iters);
+	free(t);
+}
+
+static void test_submit(struct gpu *g, int iters)
+{
+	double *t = calloc((size_t)iters, sizeof(*t));
+	for (int i = 0; i < 50; i++)
+		one_submit(g);
+	for (int i = 0; i < iters; i++)
+		t[i] = one_submit(g);
+	report("submit_wait_empty", t, iters);
+	free(t);
+}
+
+/* Idle 2 ms (past Mesa's 1 ms ring idle timeout, so the server ring thread
+ * parks) before each measured call. */
+static void test_wake(struct gpu *g, int iters)
+{
+	double *ts = calloc((size_t)iters, sizeof(*ts));
+	double *tw = calloc((size_t)iters, sizeof(*tw));
+	one_status(g);
+	one_submit(g);
+	for (int i = 0; i < iters; i++) {
+		sleep_us(2000);
+		ts[i] = one_status(g);
+		sleep_us(2000);
+		tw[i] = one_submit(g);
+	}
+	report("wake_sync_call_after_2ms_idle", ts, iters);
+	report("wake_submit_wait_after_2ms_idle", tw, iters);
+	free(ts);
+	free(tw);
+}
+
+int main(int argc, char **argv)
+{
+	const char *which = "all";
+	int iters = 2000;
+	unsigned dev_index = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			iters = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "-d") && i + 1 < argc)
+			dev_index = (unsigned)atoi(argv[++i]);
+		else if (argv[i][0] != '-')
+			which = argv[i];
+		else {
+			fprintf(stderr, "usage: vn-micro [null|submit|wake|all] [-n ITERS] [-d DEVICE_INDEX]\n");
+			return 2;
+		}
+	}
+	if (iters < 10 || iters > 10000000) {
+		fprintf(stderr, "vn-micro: -n must be 10..10000000\n");
+		return 2;
+	}
+
+	struct gpu g;
+	memset(&g, 0, sizeof(g));
+	gpu_init(&g, dev_index);
+	bool all = !strcmp(which, "all");
+	if (all || !strcmp(which, "null"))
+		test_null(&g, iters);
+	if (all || !strcmp(which, "submit"))
+		test_submit(&g, iters);
+	if (all || !strcmp(which, "wake"))
+		test_wake(&g, iters / 10 < 50 ? 50 : iters / 10);
+	gpu_fini(&g);
+	return 0;
+}

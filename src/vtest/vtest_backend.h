@@ -1,0 +1,28 @@
+/*
+ * What the vtest server needs from a renderer: the subset of venus.h it
+ * calls, as a table, so tests can drive the server with a scripted
+ * renderer while pearvisor itself wires in the real one (cmd_gpu_server.c).
+ */
+#ifndef PV_VTEST_VTEST_BACKEND_H
+#define PV_VTEST_VTEST_BACKEND_H
+
+#include "venus/venus.h"
+
+struct vtest_backend {
+	struct venus_renderer *renderer;
+	size_t (*get_capset)(struct venus_renderer *r, void *buf, size_t size);
+	int (*context_create)(struct venus_renderer *r, uint32_t ctx_id, const char *debug_name,
+			      const struct venus_context_callbacks *cb,
+			      struct venus_context **out);
+	void (*context_destroy)(struct venus_context *ctx);
+	int (*submit)(struct venus_context *ctx, const void *cmds, size_t size);
+	bool (*is_lost)(const struct venus_context *ctx);
+	int (*create_blob)(struct venus_context *ctx, uint32_t res_id, uint32_t blob_mem,
+			   uint32_t blob_flags, uint64_t blob_id, uint64_t size,
+			   struct venus_blob *out);
+	void (*destroy_resource)(struct venus_context *ctx, uint32_t res_id);
+	int (*submit_fence)(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+	size_t (*object_count)(const struct venus_context *ctx);
+};
+
+#endif

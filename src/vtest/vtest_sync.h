@@ -1,0 +1,67 @@
+/*
+ * A client's vtest syncs: 64-bit timeline values that the client writes
+ * directly or that retire with a renderer fence (SUBMIT_CMD2), and waits
+ * that hand the client an eventfd which becomes readable when the values
+ * are reached. Everything here is bounded: a client cannot make the server
+ * hold more than the caps below.
+ *
+ * Locking: one mutex per client. Fence retirement arrives on renderer
+ * threads; everything else on the client's thread.
+ */
+#ifndef PV_VTEST_VTEST_SYNC_H
+#define PV_VTEST_VTEST_SYNC_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VTEST_MAX_SYNCS 65536
+#define VTEST_MAX_WAITS 4096
+#define VTEST_MAX_PENDING_FENCES 65536
+
+struct vtest_sync_entry {
+	uint32_t id;
+	uint64_t value;
+};
+
+struct vtest_wait;
+struct vtest_pending_fence;
+
+struct vtest_syncs {
+	pthread_mutex_t lock;
+	struct vtest_sync_entry *syncs; /* sorted by id: ids only grow */
+	size_t count, cap;
+	uint32_t next_id;
+	struct vtest_wait *waits;
+	size_t wait_count;
+	struct vtest_pending_fence *fences;
+	size_t fence_count;
+};
+
+void vtest_syncs_init(struct vtest_syncs *s);
+/* Closes the server's side of every pending wait (the client's copies
+ * simply never fire) and frees everything. */
+void vtest_syncs_fini(struct vtest_syncs *s);
+
+/* All return 0 or a negative errno: -ENOENT for an unknown id, -ENOSPC
+ * when a cap is hit, -ENOMEM. */
+int vtest_sync_create(struct vtest_syncs *s, uint64_t value, uint32_t *id);
+int vtest_sync_unref(struct vtest_syncs *s, uint32_t id);
+int vtest_sync_read(struct vtest_syncs *s, uint32_t id, uint64_t *value);
+int vtest_sync_write(struct vtest_syncs *s, uint32_t id, uint64_t value);
+
+/* triplets: n x {id, value_lo, value_hi} as on the wire. On success *fd is
+ * an eventfd for the client (the caller sends then closes it); it is
+ * already signalled if the condition holds. timeout_ms bounds how long the
+ * server keeps watching (UINT32_MAX: until the client goes). */
+int vtest_sync_wait(struct vtest_syncs *s, uint32_t flags, uint32_t timeout_ms,
+		    const uint32_t *triplets, uint32_t n, int *fd);
+
+/* Records that fence_id sets these syncs when it retires. */
+int vtest_syncs_add_fence(struct vtest_syncs *s, uint64_t fence_id, const uint32_t *triplets,
+			  uint32_t n);
+/* Drops a recorded fence that was never submitted to the renderer. */
+void vtest_syncs_cancel_fence(struct vtest_syncs *s, uint64_t fence_id);
+void vtest_syncs_fence_retired(struct vtest_syncs *s, uint64_t fence_id);
+
+#endif

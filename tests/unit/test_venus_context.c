@@ -1,0 +1,232 @@
+/*
+ * Venus context tests through the public API: loss on hostile streams,
+ * ring layout validation, and a ring round trip (command in the ring,
+ * reply in a reply stream, head published) with no guest driver.
+ */
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "test.h"
+#include "venus/venus.h"
+#include "venus/vn_codec.h"
+
+struct enc {
+	uint8_t d[1024];
+	size_t n;
+};
+
+static void u32(struct enc *b, uint32_t v)
+{
+	memcpy(b->d + b->n, &v, 4);
+	b->n += 4;
+}
+
+static void u64(struct enc *b, uint64_t v)
+{
+	memcpy(b->d + b->n, &v, 8);
+	b->n += 8;
+}
+
+static struct venus_renderer *renderer(void)
+{
+	static struct venus_renderer *r;
+	struct venus_renderer_options o = { { 0 } };
+	if (!r)
+		CHECK_EQ(venus_renderer_create(&o, &r), 0);
+	return r;
+}
+
+static unsigned retired;
+static void on_retire(void *opaque, uint32_t ring_idx, uint64_t fence_id)
+{
+	retired += (unsigned)fence_id;
+}
+
+static struct venus_context *context(void)
+{
+	struct venus_context *ctx = NULL;
+	struct venus_context_callbacks cb = { NULL, on_retire };
+	CHECK_EQ(venus_context_create(renderer(), 7, "test", &cb, &ctx), 0);
+	return ctx;
+}
+
+TEST(venus_capset_layout)
+{
+	uint32_t cap[40];
+	CHECK_EQ(venus_renderer_get_capset(renderer(), cap, sizeof(cap)), 160);
+	CHECK_EQ(cap[0], 1);                         /* wire format */
+	CHECK(cap[1] >= VK_MAKE_API_VERSION(0, 1, 3, 0));
+	CHECK_EQ(cap[2], 1);                         /* command serialization */
+	CHECK_EQ(cap[3], 2);                         /* venus protocol spec */
+	CHECK_EQ(cap[4], 1);                         /* blob id 0 */
+	CHECK(cap[5] & 1);                           /* mask valid */
+	CHECK(cap[5 + 385 / 32] & (1u << (385 % 32)));
+	CHECK_EQ(cap[37], 1);
+	CHECK_EQ(cap[38], 1);
+}
+
+TEST(venus_unknown_command_loses_context)
+{
+	struct venus_context *ctx = context();
+	struct enc b = { .n = 0 };
+	u32(&b, 100000);
+	u32(&b, 0);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), -5);
+	CHECK(venus_context_is_lost(ctx));
+	/* A lost context refuses everything else. */
+	b.n = 0;
+	u32(&b, VN_CMD_vkNotifyRingMESA);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), -5);
+	venus_context_destroy(ctx);
+}
+
+TEST(venus_truncated_header_and_fence)
+{
+	struct venus_context *ctx = context();
+	uint8_t three[3] = { 1, 2, 3 };
+	CHECK_EQ(venus_context_submit(ctx, three, 3), -5);
+	venus_context_destroy(ctx);
+	ctx = context();
+	unsigned before = retired;
+	CHECK_EQ(venus_context_submit_fence(ctx, 0, 5), 0); /* CPU timeline */
+	CHECK_EQ(venus_context_submit_fence(ctx, 3, 6), 0); /* unbound */
+	CHECK_EQ(retired - before, 11);
+	CHECK(venus_context_submit_fence(ctx, 1000, 1) < 0);
+	venus_context_destroy(ctx);
+}
+
+struct layout {
+	uint64_t head, tail, status, buffer, bufsize, extra, extrasize, offset, size;
+};
+
+static const struct layout good = { 0, 64, 128, 192, 1024, 1216, 64, 0, 1280 };
+
+static void create_ring_cmd(struct enc *b, uint32_t res, const struct layout *l)
+{
+	u32(b, VN_CMD_vkCreateRingMESA);
+	u32(b, 0);
+	u64(b, 0x55);   /* ring id */
+	u64(b, 1);
+	u32(b, VK_STRUCTURE_TYPE_RING_CREATE_INFO_MESA);
+	u64(b, 0);      /* pNext */
+	u32(b, 0);      /* flags */
+	u32(b, res);
+	u64(b, l->offset);
+	u64(b, l->size);
+	u64(b, 1000000); /* idle timeout 1 ms */
+	u64(b, l->head);
+	u64(b, l->tail);
+	u64(b, l->status);
+	u64(b, l->buffer);
+	u64(b, l->bufsize);
+	u64(b, l->extra);
+	u64(b, l->extrasize);
+}
+
+static void *blob(struct venus_context *ctx, uint32_t res, size_t size, int *fd)
+{
+	struct venus_blob bl;
+	CHECK_EQ(venus_context_create_blob(ctx, res, VENUS_BLOB_MEM_HOST3D,
+					   VENUS_BLOB_FLAG_MAPPABLE, 0, size, &bl), 0);
+	*fd = bl.fd;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, bl.fd, 0);
+	CHECK(p != MAP_FAILED);
+	return p;
+}
+
+TEST(venus_bad_ring_layouts)
+{
+	struct layout bad[] = {
+		{ 0, 64, 128, 192, 1000, 1216, 64, 0, 1280 },     /* not power of two */
+		{ 0, 0, 128, 192, 1024, 1216, 64, 0, 1280 },      /* head == tail */
+		{ 0, 64, 128, 192, 1024, 1200, 64, 0, 1280 },     /* extra overlaps buffer */
+		{ 0, 64, 130, 192, 1024, 1216, 64, 0, 1280 },     /* misaligned status */
+		{ 0, 64, 128, 192, 1024, 1216, 64, 4096, 1280 },  /* outside resource */
+		{ 0, 64, 128, 192, 1024, 1216, 64, 0, 1 << 20 },  /* size past resource */
+		{ 0, 64, 128, 192, 32u << 20, 1216, 64, 0, 1280 },/* buffer > 16 MiB */
+		{ 0, 64, 128, 192, 1024, ~0ull - 8, 64, 0, 1280 },/* overflowing extra */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct venus_context *ctx = context();
+		int fd;
+		void *p = blob(ctx, 1, 4096, &fd);
+		struct enc b = { .n = 0 };
+		create_ring_cmd(&b, 1, &bad[i]);
+		CHECK_EQ(venus_context_submit(ctx, b.d, b.n), -5);
+		venus_context_destroy(ctx);
+		munmap(p, 4096);
+		close(fd);
+	}
+	/* An unknown resource is refused too. */
+	struct venus_context *ctx = context();
+	struct enc b = { .n = 0 };
+	create_ring_cmd(&b, 9, &good);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), -5);
+	venus_context_destroy(ctx);
+}
+
+TEST(venus_ring_round_trip)
+{
+	struct venus_context *ctx = context();
+	int fd, rfd;
+	uint8_t *shm = blob(ctx, 1, 4096, &fd);
+	uint8_t *reply = blob(ctx, 2, 4096, &rfd);
+	struct enc b = { .n = 0 };
+	create_ring_cmd(&b, 1, &good);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
+
+	/* Into the ring: set the reply stream, then a call that replies. */
+	struct enc c = { .n = 0 };
+	u32(&c, VN_CMD_vkSetReplyCommandStreamMESA);
+	u32(&c, 0);
+	u64(&c, 1);
+	u32(&c, 2);
+	u64(&c, 0);
+	u64(&c, 256);
+	u32(&c, VN_CMD_vkEnumerateInstanceVersion);
+	u32(&c, VN_COMMAND_GENERATE_REPLY);
+	u64(&c, 1); /* pApiVersion */
+	memcpy(shm + good.buffer, c.d, c.n);
+	_Atomic uint32_t *head = (_Atomic uint32_t *)(shm + good.head);
+	_Atomic uint32_t *tail = (_Atomic uint32_t *)(shm + good.tail);
+	atomic_store(tail, (uint32_t)c.n);
+	/* Make sure the ring notices even if it already parked. */
+	struct enc n = { .n = 0 };
+	u32(&n, VN_CMD_vkNotifyRingMESA);
+	u32(&n, 0);
+	u64(&n, 0x55);
+	u32(&n, (uint32_t)c.n);
+	u32(&n, 0);
+	CHECK_EQ(venus_context_submit(ctx, n.d, n.n), 0);
+	for (long spin = 0; spin < 100000000 && atomic_load(head) != c.n; spin++)
+		sched_yield();
+	CHECK_EQ(atomic_load(head), c.n);
+	uint32_t w[5];
+	memcpy(w, reply, sizeof(w));
+	CHECK_EQ(w[0], VN_CMD_vkEnumerateInstanceVersion);
+	CHECK_EQ(w[1], VK_SUCCESS);
+	CHECK_EQ(w[2], 1); /* pointer marker, low half */
+	CHECK(w[4] >= VK_MAKE_API_VERSION(0, 1, 1, 0));
+	CHECK(!venus_context_is_lost(ctx));
+
+	/* Garbage in the ring loses the context and flags FATAL. */
+	uint32_t junk[2] = { 99999, 0 };
+	memcpy(shm + good.buffer + c.n, junk, 8);
+	atomic_store(tail, (uint32_t)c.n + 8);
+	/* May already be lost by the time the notify arrives. */
+	(void)venus_context_submit(ctx, n.d, n.n);
+	_Atomic uint32_t *status = (_Atomic uint32_t *)(shm + good.status);
+	for (long spin = 0; spin < 100000000 && !(atomic_load(status) & VN_RING_STATUS_FATAL); spin++)
+		sched_yield();
+	CHECK(atomic_load(status) & VN_RING_STATUS_FATAL);
+	CHECK(venus_context_is_lost(ctx));
+	CHECK_EQ(venus_context_object_count(ctx), 0);
+	venus_context_destroy(ctx);
+	munmap(shm, 4096);
+	munmap(reply, 4096);
+	close(fd);
+	close(rfd);
+}

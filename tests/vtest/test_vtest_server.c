@@ -1,0 +1,263 @@
+/*
+ * The vtest server against a scripted renderer: the Mesa handshake, blobs,
+ * syncs and multi-batch SUBMIT_CMD2 in both header layouts, and hostile
+ * messages that must drop only the offending client.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fake_renderer.h"
+#include "../unit/test.h"
+#include "vt_client.h"
+#include "vtest/vtest_server.h"
+#include "vtest/vtest_wire.h"
+
+struct running {
+	struct vtest_server *server;
+	pthread_t thread;
+	int stop[2];
+	char path[108];
+};
+
+static void *serve(void *arg)
+{
+	struct running *r = arg;
+	vtest_server_run(r->server, r->stop[0]);
+	return NULL;
+}
+
+static int start(struct running *r)
+{
+	snprintf(r->path, sizeof(r->path), "/tmp/pv-vtest-unit-%d.sock", (int)getpid());
+	if (pipe(r->stop))
+		return -1;
+	if (vtest_server_create(r->path, &fake_backend, &r->server))
+		return -1;
+	return pthread_create(&r->thread, NULL, serve, r) ? -1 : 0;
+}
+
+static void stop(struct running *r)
+{
+	char x = 1;
+	if (write(r->stop[1], &x, 1) != 1)
+		return;
+	pthread_join(r->thread, NULL);
+	vtest_server_destroy(r->server);
+	close(r->stop[0]);
+	close(r->stop[1]);
+}
+
+static uint64_t dropped(struct running *r)
+{
+	struct vtest_server_stats st;
+	vtest_server_get_stats(r->server, &st);
+	return st.clients_dropped;
+}
+
+TEST(handshake_blob_and_clean_disconnect)
+{
+	struct running r;
+	CHECK_EQ(start(&r), 0);
+	int fd = vtc_connect(r.path);
+	CHECK(fd >= 0);
+	CHECK_EQ(vtc_handshake(fd, "unit"), 0);
+
+	uint32_t res = 0;
+	int bfd = -1;
+	CHECK_EQ(vtc_create_blob(fd, VTEST_BLOB_TYPE_HOST3D, 1, 8192, 0, &res, &bfd), 0);
+	CHECK(res != 0);
+	struct stat st;
+	CHECK(bfd >= 0 && fstat(bfd, &st) == 0 && st.st_size == 8192);
+	void *m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, bfd, 0);
+	CHECK(m != MAP_FAILED);
+	if (m != MAP_FAILED)
+		munmap(m, 8192);
+	close(bfd);
+	CHECK_EQ(vtc_send(fd, VTEST_CMD_RESOURCE_UNREF, 1, &res, 4), 0);
+
+	/* A v1 SUBMIT_CMD with a valid stream is accepted silently. */
+	uint32_t ops[] = { FAKE_OP_CREATE, FAKE_OP_DESTROY };
+	CHECK_EQ(vtc_send(fd, VTEST_CMD_SUBMIT_CMD, 2, ops, sizeof(ops)), 0);
+	uint32_t id;
+	CHECK_EQ(vtc_sync_create(fd, 3, &id), 0);
+	close(fd);
+	for (int i = 0; i < 200 && fake_live_contexts(); i++)
+		usleep(10000);
+	CHECK_EQ(fake_live_contexts(), 0);
+	CHECK_EQ(dropped(&r), 0);
+	stop(&r);
+}
+
+static void submit2_layout(uint32_t header_dw)
+{
+	struct running r;
+	CHECK_EQ(start(&r), 0);
+	int fd = vtc_connect(r.path);
+	CHECK_EQ(vtc_handshake(fd, "submit2"), 0);
+	uint32_t a, b;
+	CHECK_EQ(vtc_sync_create(fd, 0, &a), 0);
+	CHECK_EQ(vtc_sync_create(fd, 0, &b), 0);
+
+	uint32_t ops0[] = { FAKE_OP_CREATE, FAKE_OP_CREATE };
+	uint32_t ops1[] = { FAKE_OP_NOP };
+	uint64_t va = 5, vb = 7;
+	struct vtc_batch batches[3] = {
+		{ .cmds = ops0, .ndw = 2, .ring_idx = 1, .nsync = 1, .sync_ids = &a,
+		  .sync_values = &va },
+		{ .cmds = ops1, .ndw = 1, .ring_idx = 2, .nsync = 1, .sync_ids = &b,
+		  .sync_values = &vb },
+		{ .cmds = NULL, .ndw = 0, .ring_idx = 0 },
+	};
+	uint32_t ids[2] = { a, b };
+	uint64_t vals[2] = { 5, 7 };
+	int efd = vtc_sync_wait(fd, 0, 5000, ids, vals, 2);
+	CHECK(efd >= 0);
+	CHECK(!vtc_fd_readable(efd, 20));
+	CHECK_EQ(vtc_submit2(fd, batches, 3, header_dw), 0);
+	CHECK(vtc_fd_readable(efd, 5000));
+	close(efd);
+	uint64_t v = 0;
+	CHECK_EQ(vtc_sync_read(fd, a, &v), 0);
+	CHECK_EQ(v, 5);
+	CHECK_EQ(vtc_sync_read(fd, b, &v), 0);
+	CHECK_EQ(v, 7);
+
+	/* WAIT_ANY fires on one of two; a plain SYNC_WRITE signals waits. */
+	vals[0] = 6;
+	vals[1] = 100;
+	efd = vtc_sync_wait(fd, VTEST_SYNC_WAIT_FLAG_ANY, UINT32_MAX, ids, vals, 2);
+	CHECK(efd >= 0 && !vtc_fd_readable(efd, 20));
+	CHECK_EQ(vtc_sync_write(fd, a, 6), 0);
+	CHECK(vtc_fd_readable(efd, 5000));
+	close(efd);
+	/* An already reached value gives a readable fd at once. */
+	efd = vtc_sync_wait(fd, 0, 0, ids, vals, 1);
+	CHECK(efd >= 0 && vtc_fd_readable(efd, 0));
+	close(efd);
+	close(fd);
+	CHECK_EQ(dropped(&r), 0);
+	stop(&r);
+	CHECK_EQ(fake_live_contexts(), 0);
+}
+
+TEST(submit_cmd2_mesa_6dw_headers)
+{
+	submit2_layout(6);
+}
+
+TEST(submit_cmd2_virgl_8dw_headers)
+{
+	submit2_layout(8);
+}
+
+/* Each hostile sequence runs on its own connection after a full handshake
+ * (unless raw), and must end with the server closing that connection. */
+struct hostile {
+	const char *name;
+	bool raw;        /* skip the handshake */
+	uint32_t cmd, len;
+	uint32_t payload[16];
+	size_t bytes;
+	bool truncate;   /* close right after sending */
+};
+
+TEST(hostile_messages_drop_only_that_client)
+{
+	struct running r;
+	CHECK_EQ(start(&r), 0);
+	int good = vtc_connect(r.path);
+	CHECK_EQ(vtc_handshake(good, "good"), 0);
+	uint32_t gs;
+	CHECK_EQ(vtc_sync_create(good, 1, &gs), 0);
+
+	const uint32_t bad_op = 0xdeadbeef;
+	const struct hostile cases[] = {
+		{ "command before CREATE_RENDERER", true, VTEST_CMD_GET_PARAM, 1, { 1 }, 4, false },
+		{ "huge length", false, VTEST_CMD_SUBMIT_CMD, 0xffffffffu, { 0 }, 0, false },
+		{ "huge renderer name", true, VTEST_CMD_CREATE_RENDERER, 1u << 20, { 0 }, 0, false },
+		{ "unknown command", false, 99, 1, { 0 }, 4, false },
+		{ "GET_PARAM with wrong length", false, VTEST_CMD_GET_PARAM, 3, { 1, 2, 3 }, 12, false },
+		{ "truncated SUBMIT_CMD", false, VTEST_CMD_SUBMIT_CMD, 10, { FAKE_OP_NOP }, 4, true },
+		{ "malformed Venus stream", false, VTEST_CMD_SUBMIT_CMD, 1, { bad_op }, 4, false },
+		{ "SUBMIT_CMD2 too many batches", false, VTEST_CMD_SUBMIT_CMD2, 2,
+		  { 0x10000000, 0 }, 8, false },
+		{ "SUBMIT_CMD2 cmd range outside", false, VTEST_CMD_SUBMIT_CMD2, 7,
+		  { 1, 1, 7, 0xfffffff0u, 0, 0, 0 }, 28, false },
+		{ "SUBMIT_CMD2 cmds overlap headers", false, VTEST_CMD_SUBMIT_CMD2, 8,
+		  { 1, 1, 1, 1, 0, 0, 0, FAKE_OP_NOP }, 32, false },
+		{ "SUBMIT_CMD2 sync range overflow", false, VTEST_CMD_SUBMIT_CMD2, 7,
+		  { 1, 1, 7, 0, 7, 0x55555556u, 1 }, 28, false },
+		{ "SUBMIT_CMD2 ring 64", false, VTEST_CMD_SUBMIT_CMD2, 10,
+		  { 1, 1, 7, 0, 7, 1, 64, 1, 1, 0 }, 40, false },
+		{ "SUBMIT_CMD2 unknown sync id", false, VTEST_CMD_SUBMIT_CMD2, 10,
+		  { 1, 1, 7, 0, 7, 1, 1, 12345, 1, 0 }, 40, false },
+		{ "SUBMIT_CMD2 unknown flags", false, VTEST_CMD_SUBMIT_CMD2, 7,
+		  { 1, 0x80, 7, 0, 7, 0, 0 }, 28, false },
+		{ "SYNC_UNREF unknown id", false, VTEST_CMD_SYNC_UNREF, 1, { 777 }, 4, false },
+		{ "SYNC_WAIT unknown id", false, VTEST_CMD_SYNC_WAIT, 5, { 0, 10, 777, 1, 0 }, 20, false },
+		{ "SYNC_WAIT bad length", false, VTEST_CMD_SYNC_WAIT, 4, { 0, 10, 1, 1 }, 16, false },
+		{ "RESOURCE_UNREF unknown id", false, VTEST_CMD_RESOURCE_UNREF, 1, { 55 }, 4, false },
+		{ "blob of size 0", false, VTEST_CMD_RESOURCE_CREATE_BLOB, 6, { 2, 1, 0, 0, 0, 0 }, 24, false },
+		{ "blob of unknown type", false, VTEST_CMD_RESOURCE_CREATE_BLOB, 6,
+		  { 9, 1, 4096, 0, 0, 0 }, 24, false },
+		{ "blob the renderer refuses", false, VTEST_CMD_RESOURCE_CREATE_BLOB, 6,
+		  { 2, 1, 4096, 0, 42, 0 }, 24, false },
+		{ "second CONTEXT_INIT", false, VTEST_CMD_CONTEXT_INIT, 1, { 4 }, 4, false },
+	};
+	uint64_t before = dropped(&r);
+	for (size_t i = 0; i < (sizeof(cases) / sizeof(cases[0])); i++) {
+		const struct hostile *h = &cases[i];
+		int fd = vtc_connect(r.path);
+		if (!h->raw)
+			CHECK_EQ(vtc_handshake(fd, h->name), 0);
+		CHECK_EQ(vtc_send(fd, h->cmd, h->len, h->payload, h->bytes), 0);
+		if (h->truncate)
+			close(fd);
+		else if (!vtc_dropped(fd, 5000)) {
+			fprintf(stderr, "  not dropped: %s\n", h->name);
+			CHECK(0);
+		}
+		if (!h->truncate)
+			close(fd);
+		/* The good client is still served after every attack. */
+		uint64_t v = 0;
+		CHECK_EQ(vtc_sync_write(good, gs, i + 2), 0);
+		CHECK_EQ(vtc_sync_read(good, gs, &v), 0);
+		CHECK_EQ(v, i + 2);
+	}
+	for (int i = 0; i < 200 && dropped(&r) < before + (sizeof(cases) / sizeof(cases[0])); i++)
+		usleep(10000);
+	CHECK_EQ(dropped(&r), before + (sizeof(cases) / sizeof(cases[0])));
+	CHECK_EQ(fake_live_contexts(), 1);
+	close(good);
+	stop(&r);
+	CHECK_EQ(fake_live_contexts(), 0);
+}
+
+TEST(stop_disconnects_blocked_clients)
+{
+	struct running r;
+	CHECK_EQ(start(&r), 0);
+	int fd[3];
+	for (int i = 0; i < 3; i++) {
+		fd[i] = vtc_connect(r.path);
+		CHECK_EQ(vtc_handshake(fd[i], "idle"), 0);
+	}
+	/* Half a message: the client thread is blocked reading the rest. */
+	uint32_t part = FAKE_OP_NOP;
+	CHECK_EQ(vtc_send(fd[0], VTEST_CMD_SUBMIT_CMD, 4, &part, 4), 0);
+	uint32_t id;
+	CHECK_EQ(vtc_sync_create(fd[2], 0, &id), 0);
+	stop(&r);
+	CHECK_EQ(fake_live_contexts(), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK(vtc_dropped(fd[i], 5000));
+		close(fd[i]);
+	}
+}
