@@ -22,7 +22,7 @@ make -j2 all >/dev/null || { echo "build failed"; exit 1; }
 root=$(sh guest/build-gpu-root.sh sid | tail -n 1)
 [ -f "$root/.pv-root-complete" ] || { echo "no sid root"; exit 1; }
 
-work=$(mktemp -d /tmp/pv-bench.XXXXXX)
+work=$(mktemp -d /tmp/vtbench.XXXXXX)
 mkdir -p "$work/pv" "$work/virgl"
 pv_sock=$work/pv/vtest.sock
 virgl_sock=$work/virgl/vtest.sock

@@ -15,7 +15,8 @@ top=$PWD
 B=$top/build/x86_64
 TBO=/usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-ops
 OPS="ADD MUL SCALE SQR CPY GET_ROWS SOFT_MAX ROPE RMS_NORM MUL_MAT"
-work=$(mktemp -d /tmp/pv-venus.XXXXXX)
+# Not /tmp/pv-*: other suites clean up by that pattern.
+work=$(mktemp -d /tmp/vtsuite.XXXXXX)
 sock=$work/vtest.sock
 log=$work/server.log
 server=
