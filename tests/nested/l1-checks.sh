@@ -59,9 +59,26 @@ t0=$(date +%s.%N)
 vm_start boot1 --cpus 2 --memory 1G --disk "$D" \
 	--append "$L2_APPEND_BASE pv.test=nproc,meminfo,write pv.token=$PV_TOKEN"
 pid1=$VM_PID
-sleep 5
+# The second VM must come after the first holds the disk: it has the disk
+# open, and its guest is printing or 10 s have passed since the open (qemu
+# locks at device setup, just after the open; startup in L1 can take long on
+# a loaded host).
+n=0 opened=
+while [ $n -lt 1200 ] && kill -0 $pid1 2>/dev/null; do
+	if [ -z "$opened" ] && ls -l /proc/$pid1/fd 2>/dev/null | grep -q " -> $D\$"; then
+		opened=$n
+	fi
+	if [ -n "$opened" ] && { [ -s /tmp/boot1.log ] || [ $((n - opened)) -ge 20 ]; }; then
+		break
+	fi
+	sleep 0.5
+	n=$((n + 1))
+done
+echo "PVR INFO disk-lock: first VM had the disk open after $((${opened:-0} / 2)) s, second VM starts at $((n / 2)) s"
 if ! kill -0 $pid1 2>/dev/null; then
-	skip disk-lock "first VM exited within 5 s"
+	fail disk-lock "the first VM ended before the second could be tried: $(head -n 2 /tmp/boot1.log | tr '\n' ' ')"
+elif [ -z "$opened" ]; then
+	fail disk-lock "the first VM never opened $D"
 else
 	vm_start lock2 --cpus 1 --memory 256M --disk "$D" --append "$L2_APPEND_BASE"
 	vm_wait lock2 $VM_PID 120
