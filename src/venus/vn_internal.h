@@ -131,6 +131,9 @@ struct vn_physical_device_data {
 	VkPhysicalDeviceMemoryProperties mem_props;
 	VkDeviceSize host_ptr_align;
 	bool has_ext_memory_host, has_ext_memory_fd, has_dma_buf;
+	/* Without it the renderer emulates SYNC_FD binary semaphores (see
+	 * vn_handlers.c), which Mesa 25 needs to expose Vulkan 1.3. */
+	bool has_ext_semaphore_fd;
 };
 
 struct vn_device_data {
