@@ -38,7 +38,7 @@ trap cleanup EXIT INT TERM
 "$B/pearvisor" gpu-server --socket "$pv_sock" >"$work/pv.log" 2>&1 &
 pv_pid=$!
 # in-root.sh execs down to the server, so this pid is virgl_test_server's.
-VTEST_SOCKET_NAME=$virgl_sock PV_IN_ROOT_NATIVE=1 sh tests/venus/in-root.sh "$root" -- \
+VTEST_SOCKET_NAME=$virgl_sock PV_IN_ROOT_NATIVE=1 bash tests/venus/in-root.sh "$root" -- \
 	virgl_test_server --venus --use-egl-surfaceless --socket-path="$virgl_sock" \
 	>"$work/virgl.log" 2>&1 &
 virgl_pid=$!
@@ -56,11 +56,11 @@ run() {
 	t0=$(date +%s.%N)
 	case $mode in
 	native) PV_IN_ROOT_NATIVE=1 GGML_VK_VISIBLE_DEVICES=0 timeout "$T" \
-			sh tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
+			bash tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
 	pv) VTEST_SOCKET_NAME=$pv_sock GGML_VK_VISIBLE_DEVICES=0 timeout "$T" \
-			sh tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
+			bash tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
 	virgl) VTEST_SOCKET_NAME=$virgl_sock GGML_VK_VISIBLE_DEVICES=0 timeout "$T" \
-			sh tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
+			bash tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
 	esac
 	st=$?
 	t1=$(date +%s.%N)
