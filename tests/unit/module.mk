@@ -13,3 +13,6 @@ test_virtio_console-srcs := $(unit-test-main) tests/unit/virtio_sim.c tests/unit
 # virtio-gpu against a scripted renderer (portable: every build).
 unit-tests += test_virtio_gpu
 test_virtio_gpu-srcs := $(unit-test-main) tests/unit/virtio_sim.c tests/unit/test_virtio_gpu.c
+ifeq ($(GPU),1)
+test_virtio_gpu-srcs += tests/unit/test_virtio_gpu_venus.c
+endif

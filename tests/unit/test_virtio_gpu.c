@@ -6,9 +6,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "gpu_sim.h"
 #include "test.h"
-#include "virtio/gpu.h"
-#include "virtio_sim.h"
 
 #define F(bit) (1ull << (bit))
 #define HDR 24
@@ -100,22 +99,17 @@ static const struct virtio_gpu_renderer fake_renderer = {
 
 /* ---- driver helpers ---- */
 
-struct gpu_t {
-	struct sim s;
-	struct virtio_gpu_shm shm;
-};
-
-static void gpu_up(struct gpu_t *t, bool with_3d)
+void gpu_up_with(struct gpu_t *t, const struct virtio_gpu_renderer *rd)
 {
 	memset(t, 0, sizeof(*t));
-	if (with_3d) {
+	if (rd) {
 		CHECK_EQ(virtio_gpu_shm_reserve(1 << 20, &t->shm), 0);
 		t->shm.gpa = 0x100000000ull;
 	}
 	struct virtio_gpu_config cfg = {
 		.width = 64, .height = 48,
-		.renderer = with_3d ? &fake_renderer : NULL,
-		.shm = with_3d ? &t->shm : NULL,
+		.renderer = rd,
+		.shm = rd ? &t->shm : NULL,
 	};
 	struct virtio_device *dev = virtio_gpu_create(&cfg);
 	CHECK(dev != NULL);
@@ -125,24 +119,29 @@ static void gpu_up(struct gpu_t *t, bool with_3d)
 	CHECK(sim_bring_up(&t->s, ~0ull, 2, 64) & VIRTIO_STATUS_DRIVER_OK);
 }
 
-static void gpu_down(struct gpu_t *t)
+static void gpu_up(struct gpu_t *t, bool with_3d)
+{
+	gpu_up_with(t, with_3d ? &fake_renderer : NULL);
+}
+
+void gpu_down(struct gpu_t *t)
 {
 	sim_fini(&t->s);
 	virtio_gpu_shm_release(&t->shm);
 }
 
-static void hdr(uint8_t *b, uint32_t type, uint32_t flags, uint64_t fence, uint32_t ctx,
+void hdr(uint8_t *b, uint32_t type, uint32_t flags, uint64_t fence, uint32_t ctx,
 		uint8_t ring)
 {
 	struct virtio_gpu_ctrl_hdr h = { type, flags, fence, ctx, ring, { 0 } };
 	memcpy(b, &h, sizeof(h));
 }
 
-static void put32(uint8_t *b, size_t off, uint32_t v) { memcpy(b + off, &v, 4); }
-static void put64(uint8_t *b, size_t off, uint64_t v) { memcpy(b + off, &v, 8); }
+void put32(uint8_t *b, size_t off, uint32_t v) { memcpy(b + off, &v, 4); }
+void put64(uint8_t *b, size_t off, uint64_t v) { memcpy(b + off, &v, 8); }
 
 /* Posts req and a response buffer; returns the head. */
-static uint16_t post(struct gpu_t *t, const void *req, uint32_t len, uint64_t *resp_gpa,
+uint16_t post(struct gpu_t *t, const void *req, uint32_t len, uint64_t *resp_gpa,
 		     uint32_t resp_len)
 {
 	uint64_t rq = sim_alloc(&t->s, len), rs = sim_alloc(&t->s, resp_len);
@@ -156,7 +155,7 @@ static uint16_t post(struct gpu_t *t, const void *req, uint32_t len, uint64_t *r
 }
 
 /* One synchronous command: response type, or 0 when nothing came back. */
-static uint32_t cmd(struct gpu_t *t, const void *req, uint32_t len, void *resp, uint32_t resp_len)
+uint32_t cmd(struct gpu_t *t, const void *req, uint32_t len, void *resp, uint32_t resp_len)
 {
 	uint64_t rs;
 	uint16_t head = post(t, req, len, &rs, resp_len);
@@ -170,7 +169,7 @@ static uint32_t cmd(struct gpu_t *t, const void *req, uint32_t len, void *resp, 
 	return type;
 }
 
-static uint32_t simple(struct gpu_t *t, uint32_t type, uint32_t ctx, const uint32_t *args,
+uint32_t simple(struct gpu_t *t, uint32_t type, uint32_t ctx, const uint32_t *args,
 		       unsigned n)
 {
 	uint8_t b[256] = { 0 };
@@ -358,7 +357,7 @@ TEST(gpu_2d_hostile)
 
 /* ---- 3D ---- */
 
-static uint32_t ctx_create(struct gpu_t *t, uint32_t ctx, uint32_t capset)
+uint32_t ctx_create(struct gpu_t *t, uint32_t ctx, uint32_t capset)
 {
 	uint8_t b[96] = { 0 };
 	hdr(b, VIRTIO_GPU_CMD_CTX_CREATE, 0, 0, ctx, 0);
@@ -368,7 +367,7 @@ static uint32_t ctx_create(struct gpu_t *t, uint32_t ctx, uint32_t capset)
 	return cmd(t, b, 96, NULL, 32);
 }
 
-static uint32_t create_blob(struct gpu_t *t, uint32_t ctx, uint32_t id, uint32_t mem,
+uint32_t create_blob(struct gpu_t *t, uint32_t ctx, uint32_t id, uint32_t mem,
 			    uint32_t flags, uint64_t size)
 {
 	uint8_t b[56] = { 0 };
@@ -380,7 +379,7 @@ static uint32_t create_blob(struct gpu_t *t, uint32_t ctx, uint32_t id, uint32_t
 	return cmd(t, b, 56, NULL, 32);
 }
 
-static uint32_t map_blob(struct gpu_t *t, uint32_t id, uint64_t off, uint32_t *map_info)
+uint32_t map_blob(struct gpu_t *t, uint32_t id, uint64_t off, uint32_t *map_info)
 {
 	uint8_t b[40] = { 0 }, r[32];
 	hdr(b, VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB, 0, 0, 1, 0);
