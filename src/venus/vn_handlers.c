@@ -73,7 +73,7 @@ static VkExtensionProperties *host_device_exts(const struct vn_instance_fns *f,
 	if (!f->EnumerateDeviceExtensionProperties ||
 	    f->EnumerateDeviceExtensionProperties(pd, NULL, n, NULL) != VK_SUCCESS)
 		return NULL;
-	VkExtensionProperties *v = calloc(*n + 1, sizeof(*v));
+	VkExtensionProperties *v = calloc(*n + 2, sizeof(*v)); /* + emulated ones */
 	if (v && f->EnumerateDeviceExtensionProperties(pd, NULL, n, v) < 0)
 		*n = 0;
 	return v;
@@ -367,6 +367,12 @@ static void h_enumerate_device_exts(struct vn_exec *x, const struct vn_cmd_desc 
 		host[k].specVersion = sfd->spec_version;
 		k++;
 	}
+	const struct vn_extension_info *mod = protocol_ext("VK_EXT_image_drm_format_modifier");
+	if (host && mod && vn_drm_modifier_emulated(pdd)) {
+		snprintf(host[k].extensionName, sizeof(host[k].extensionName), "%s", mod->name);
+		host[k].specVersion = mod->spec_version;
+		k++;
+	}
 	a->ret = emit_props(host, k, a->pPropertyCount, a->pProperties);
 	free(host);
 }
@@ -642,6 +648,12 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkResetDescriptorPool: return h_reset_descriptor_pool;
 	case VN_CMD_vkGetPhysicalDeviceExternalSemaphoreProperties: return h_external_semaphore_props;
 	case VN_CMD_vkCreateSemaphore: return h_create_semaphore;
+	case VN_CMD_vkCreateImage: return vn_handle_create_image;
+	case VN_CMD_vkGetDeviceImageMemoryRequirements: return vn_handle_device_image_reqs;
+	case VN_CMD_vkGetPhysicalDeviceFormatProperties2: return vn_handle_format_props2;
+	case VN_CMD_vkGetPhysicalDeviceImageFormatProperties2: return vn_handle_image_format_props2;
+	case VN_CMD_vkGetImageDrmFormatModifierPropertiesEXT: return vn_handle_image_modifier_props;
+	case VN_CMD_vkGetImageSubresourceLayout: return vn_handle_image_subresource_layout;
 	case VN_CMD_vkAllocateMemory: return vn_handle_allocate_memory;
 	case VN_CMD_vkGetMemoryResourcePropertiesMESA: return vn_handle_get_memory_resource_properties;
 	default: return NULL;

@@ -134,6 +134,9 @@ struct vn_physical_device_data {
 	/* Without it the renderer emulates SYNC_FD binary semaphores (see
 	 * vn_handlers.c), which Mesa 25 needs to expose Vulkan 1.3. */
 	bool has_ext_semaphore_fd;
+	/* Without it VK_EXT_image_drm_format_modifier is emulated with LINEAR
+	 * only (vn_drm_modifier.c), which Mesa needs for VK_KHR_swapchain. */
+	bool has_drm_format_modifier;
 };
 
 struct vn_device_data {
@@ -184,6 +187,20 @@ void vn_rings_set_fatal(struct venus_context *ctx);
 /* vn_memory.c */
 void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
 			       void *args, struct vn_decoder *d);
+/* vn_drm_modifier.c */
+bool vn_drm_modifier_emulated(const struct vn_physical_device_data *pdd);
+void vn_handle_create_image(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			    struct vn_decoder *d);
+void vn_handle_device_image_reqs(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				 struct vn_decoder *d);
+void vn_handle_format_props2(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			     struct vn_decoder *d);
+void vn_handle_image_format_props2(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				   struct vn_decoder *d);
+void vn_handle_image_modifier_props(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				    struct vn_decoder *d);
+void vn_handle_image_subresource_layout(struct vn_exec *x, const struct vn_cmd_desc *c,
+					void *args, struct vn_decoder *d);
 void vn_handle_get_memory_resource_properties(struct vn_exec *x,
 					      const struct vn_cmd_desc *c,
 					      void *args, struct vn_decoder *d);

@@ -36,6 +36,8 @@ void vn_physical_device_probe(const struct vn_instance_fns *f, VkPhysicalDevice 
 				data->has_ext_memory_fd |= !strcmp(e, "VK_KHR_external_memory_fd");
 				data->has_dma_buf |= !strcmp(e, "VK_EXT_external_memory_dma_buf");
 				data->has_ext_semaphore_fd |= !strcmp(e, "VK_KHR_external_semaphore_fd");
+				data->has_drm_format_modifier |=
+					!strcmp(e, "VK_EXT_image_drm_format_modifier");
 			}
 		}
 		free(v);
