@@ -13,8 +13,8 @@
 #                      ggml Vulkan+CPU, Mesa Venus ICD, sid Vulkan loader,
 #                      glvnd, virgl_test_server, vkmark, vulkaninfo)
 #   model.gguf.xz      synthetic 1.1B Q4_0 llama model (make-model.py)
-#   pv/                pearvisor (if it has gpu-server), venus-vtest-mini,
-#                      vn-micro, built here in this worktree
+#   pv/                pearvisor (gpu-server) and vn-micro, built here in
+#                      this worktree
 #   run.sh             bench/h100/run.sh
 # --lavapipe also writes /var/tmp/pv-bench-lavapipe.tar.xz (Mesa's lavapipe
 # and its LLVM) for `run.sh --lavapipe` here; it never travels.
@@ -122,16 +122,11 @@ cp -a "$m/usr/lib64/ld-linux-x86-64.so.2" "$scratch/stage/usr/lib64/"
 tar -C "$scratch/stage" -cf - . | xz -T2 -6 >"$dest/sid-bench.tar.xz"
 
 # Our programs, built in this worktree.
-make -C "$repo" -j2 build/x86_64/venus-vtest-mini build/x86_64/vn-micro >/dev/null
-make -C "$repo" -j2 build/x86_64/pearvisor >/dev/null 2>&1 || true
+make -C "$repo" -j2 build/x86_64/pearvisor build/x86_64/vn-micro >/dev/null ||
+	{ echo "pack: build failed"; exit 1; }
 rm -rf "$dest/pv"
 mkdir -p "$dest/pv"
-cp "$repo/build/x86_64/venus-vtest-mini" "$repo/build/x86_64/vn-micro" "$dest/pv/"
-if [ -x "$repo/build/x86_64/pearvisor" ] && "$repo/build/x86_64/pearvisor" gpu-server --help >/dev/null 2>&1; then
-	cp "$repo/build/x86_64/pearvisor" "$dest/pv/"
-else
-	echo "pack: build/x86_64/pearvisor has no gpu-server yet; run.sh uses venus-vtest-mini"
-fi
+cp "$repo/build/x86_64/pearvisor" "$repo/build/x86_64/vn-micro" "$dest/pv/"
 strip "$dest/pv/"* 2>/dev/null || true
 cp "$here/run.sh" "$dest/run.sh"
 git -C "$repo" rev-parse --short HEAD >"$dest/pv/commit"

@@ -114,11 +114,7 @@ start_server() {
 	local cmd
 	case $kind in
 	pearvisor)
-		if [ -x "$R/pv/pearvisor" ]; then
-			cmd=(/pv/pearvisor gpu-server --socket /tmp/vtest.sock)
-		else
-			cmd=(/pv/venus-vtest-mini /tmp/vtest.sock)
-		fi
+		cmd=(/pv/pearvisor gpu-server --socket /tmp/vtest.sock)
 		;;
 	virgl) cmd=(/usr/bin/virgl_test_server --venus --no-virgl --socket-path=/tmp/vtest.sock) ;;
 	esac
@@ -318,7 +314,7 @@ sed -i 's|pearvisor/nocm2/native=|pearvisor/nocm2=|' "$summary"
 	grep -m1 -E 'ggml_vulkan: 0 =' "$OUT/native.log" 2>/dev/null
 	grep -m1 -E 'ggml_vulkan: 0 =' "$OUT/pearvisor.log" 2>/dev/null
 	grep -m1 -E 'ggml_vulkan: 0 =' "$OUT/virgl.log" 2>/dev/null
-	echo "server for 'pearvisor': $([ -x "$R/pv/pearvisor" ] && echo 'pearvisor gpu-server' || echo 'venus-vtest-mini (PearVisor renderer, test server)')"
+	echo "server for 'pearvisor': pearvisor gpu-server"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt"
 grep -v '^tbo:' "$summary" | head -30

@@ -255,23 +255,29 @@ static struct vn_object *register_physical_device(struct venus_context *ctx,
 	return o;
 }
 
-static struct vn_object *instance_obj(struct vn_exec *x, VkInstance inst)
+/* The instance object and the one physical device it exposes (NULL when
+ * the chosen device is missing); fails the decoder for a bad instance. */
+static struct vn_object *instance_and_device(struct vn_exec *x, VkInstance inst,
+					     struct vn_decoder *d, VkPhysicalDevice *pd)
 {
 	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkInstance, (uint64_t)(uintptr_t)inst);
-	return vn_objects_get(&x->ctx->objs, id);
+	struct vn_object *io = vn_objects_get(&x->ctx->objs, id);
+	if (!io || !io->data) {
+		vn_decoder_fail(d, "instance is NULL");
+		return NULL;
+	}
+	*pd = chosen_physical_device(x->ctx, &((struct vn_instance_data *)io->data)->fns, inst);
+	return io;
 }
 
 static void h_enumerate_physical_devices(struct vn_exec *x, const struct vn_cmd_desc *c,
 					 void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkEnumeratePhysicalDevices *a = args;
-	struct vn_object *io = instance_obj(x, a->instance);
-	if (!io || !io->data) {
-		vn_decoder_fail(d, "instance is NULL");
+	VkPhysicalDevice pd;
+	struct vn_object *io = instance_and_device(x, a->instance, d, &pd);
+	if (!io)
 		return;
-	}
-	const struct vn_instance_fns *f = &((struct vn_instance_data *)io->data)->fns;
-	VkPhysicalDevice pd = chosen_physical_device(x->ctx, f, a->instance);
 	uint32_t n = pd ? 1 : 0;
 	a->ret = VK_SUCCESS;
 	if (!a->pPhysicalDeviceCount)
@@ -299,13 +305,10 @@ static void h_enumerate_physical_device_groups(struct vn_exec *x, const struct v
 					       void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkEnumeratePhysicalDeviceGroups *a = args;
-	struct vn_object *io = instance_obj(x, a->instance);
-	if (!io || !io->data) {
-		vn_decoder_fail(d, "instance is NULL");
+	VkPhysicalDevice pd;
+	struct vn_object *io = instance_and_device(x, a->instance, d, &pd);
+	if (!io)
 		return;
-	}
-	const struct vn_instance_fns *f = &((struct vn_instance_data *)io->data)->fns;
-	VkPhysicalDevice pd = chosen_physical_device(x->ctx, f, a->instance);
 	uint32_t n = pd ? 1 : 0;
 	a->ret = VK_SUCCESS;
 	if (!a->pPhysicalDeviceGroupCount)
@@ -644,6 +647,7 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkEnumerateDeviceExtensionProperties: return h_enumerate_device_exts;
 	case VN_CMD_vkCreateDevice: return h_create_device;
 	case VN_CMD_vkGetDeviceQueue: return h_get_device_queue;
+	case VN_CMD_vkQueueWaitIdle: return vn_handle_queue_wait_idle;
 	case VN_CMD_vkGetDeviceQueue2: return h_get_device_queue2;
 	case VN_CMD_vkResetDescriptorPool: return h_reset_descriptor_pool;
 	case VN_CMD_vkGetPhysicalDeviceExternalSemaphoreProperties: return h_external_semaphore_props;

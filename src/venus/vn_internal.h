@@ -89,6 +89,18 @@ struct vn_fence_req {
 	const struct vn_device_fns *fns;
 };
 
+/* One fence timeline (ring_idx): its bound queue and pending fences. */
+struct vn_timeline {
+	struct venus_context *ctx;
+	uint32_t idx;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct vn_object *queue; /* bound VkQueue, or NULL */
+	struct vn_fence_req *head, **tail;
+	pthread_t thread;
+	bool started, stop;
+};
+
 struct venus_context {
 	struct venus_renderer *r;
 	uint32_t id;
@@ -113,12 +125,8 @@ struct venus_context {
 	bool monitor_started, monitor_stop;
 
 	/* ring_idx -> queue timeline binding and fence retirement. */
-	pthread_mutex_t fence_lock;
-	pthread_cond_t fence_cond;
-	struct vn_object *timelines[VN_MAX_TIMELINES];
-	struct vn_fence_req *fence_head, **fence_tail;
-	pthread_t fence_thread;
-	bool fence_started, fence_stop;
+	struct vn_timeline tl[VN_MAX_TIMELINES];
+	bool fences_ready;
 };
 
 /* Per-type object data. */
@@ -215,5 +223,7 @@ void vn_fences_stop(struct venus_context *ctx);
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue);
 void vn_timeline_unbind_queue(struct venus_context *ctx, struct vn_object *queue);
 int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			       struct vn_decoder *d);
 
 #endif
