@@ -73,6 +73,7 @@ for s in trixie sid; do
 done
 
 progress "starting gpu-server on $sock"
+: >"$log"
 "$B/pearvisor" gpu-server --socket "$sock" >"$log" 2>&1 &
 server=$!
 for _ in $(seq 60); do
