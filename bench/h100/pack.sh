@@ -84,7 +84,7 @@ fi
 libdir=/usr/lib/x86_64-linux-gnu
 tbo=$(cd "$m" && ls usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-ops 2>/dev/null || find usr -name test-backend-ops -type f | head -1)
 [ -n "$tbo" ] || { echo "pack: test-backend-ops not found in the root" >&2; exit 1; }
-entries="/usr/bin/llama-bench /$tbo /usr/bin/virgl_test_server /usr/bin/vulkaninfo /usr/bin/vkmark
+entries="/usr/bin/llama-bench /$tbo /usr/bin/virgl_test_server /usr/libexec/virgl_render_server /usr/bin/vulkaninfo /usr/bin/vkmark
 	$libdir/libvulkan_virtio.so $libdir/libvulkan.so.1 $libdir/libXext.so.6
 	$libdir/libEGL.so.1 $libdir/libGL.so.1 $libdir/libOpenGL.so.0 $libdir/libGLESv2.so.2
 	$libdir/libGLX.so.0 $libdir/libGLdispatch.so.0 /sbin/ldconfig"
@@ -128,6 +128,15 @@ rm -rf "$dest/pv"
 mkdir -p "$dest/pv"
 cp "$repo/build/x86_64/pearvisor" "$repo/build/x86_64/vn-micro" "$dest/pv/"
 strip "$dest/pv/"* 2>/dev/null || true
+# Libraries our programs take from this (bookworm) host that the sid root
+# lacks; run.sh puts /pv/lib last on the server's library path.
+mkdir -p "$dest/pv/lib"
+for b in "$dest"/pv/pearvisor "$dest"/pv/vn-micro "$dest"/pv/venus-vtest-mini; do
+	[ -e "$b" ] && ldd "$b" | awk '$3 ~ /^\// { print $1, $3 }'
+done | sort -u | while read -r name path; do
+	case $name in libc.so*|libm.so*|libvulkan.so*|ld-linux*) continue ;; esac
+	cp -L "$path" "$dest/pv/lib/$name"
+done
 cp "$here/run.sh" "$dest/run.sh"
 git -C "$repo" rev-parse --short HEAD >"$dest/pv/commit"
 

@@ -63,7 +63,7 @@ xz -T0 -dc "$carry/sid-bench.tar.xz" | tar -x -C "$R" || { log "FATAL: unpack fa
 [ -n "$lvp_extra" ] && { xz -dc "$lvp_extra" | tar -x -C "$R" || exit 1; }
 xz -T0 -dc "$carry/model.gguf.xz" >"$R/model.gguf" || { log "FATAL: model unpack failed"; exit 1; }
 mkdir -p "$R/pv"
-cp "$carry"/pv/* "$R/pv/"
+cp -r "$carry"/pv/* "$R/pv/"
 mount --bind /dev "$R/dev"
 mount -t proc proc "$R/proc"
 mount -t tmpfs tmpfs "$R/tmp"
@@ -114,12 +114,13 @@ start_server() {
 	local cmd
 	case $kind in
 	pearvisor)
-		cmd=(/pv/pearvisor gpu-server --socket /tmp/vtest.sock)
+		cmd=(/pv/pearvisor gpu-server --socket /tmp/vtest.sock --device 0)
 		;;
 	virgl) cmd=(/usr/bin/virgl_test_server --venus --no-virgl --socket-path=/tmp/vtest.sock) ;;
 	esac
 	echo "+ server: ${cmd[*]}" >>"$srv_log"
 	timeout -k 5 "$(cap 400)" env -i "${common_env[@]}" "${host_env[@]}" PEARVISOR_LOG=${PEARVISOR_LOG:-info} \
+		LD_LIBRARY_PATH="${host_ld:+$host_ld:}/pv/lib" \
 		chroot "$R" "${cmd[@]}" >>"$srv_log" 2>&1 &
 	srv_pid=$!
 	for _ in $(seq 100); do
@@ -201,7 +202,7 @@ run_llama_bench() {
 	client "$mode" "$t" "$lf" -- /usr/bin/llama-bench -m /model.gguf $args -ngl 99 -o md
 	# | model | size | params | backend | ngl | test | t/s |
 	tail -n +"$((before + 1))" "$lf" | awk -F'|' -v m="$mode" '
-		$(NF-2) ~ /(pp|tg)[0-9]+/ { t=$(NF-2); v=$(NF-1); gsub(/ /, "", t);
+		NF > 3 && $(NF-2) ~ /(pp|tg)[0-9]+/ { t=$(NF-2); v=$(NF-1); gsub(/ /, "", t);
 			split(v, a, "±"); gsub(/ /, "", a[1]); gsub(/ /, "", a[2]);
 			print "llama-bench:" t "\t" m "\t" a[1] "\t" a[2] }' >>"$results"
 }
