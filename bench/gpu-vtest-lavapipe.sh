@@ -9,13 +9,16 @@
 # hits it is reported as such, not as a number. Prints seconds per run, the
 # summed us/run of the perf subset, and ratios against native.
 #
-#   PV_BENCH_TIMEOUT=120 PV_BENCH_PERF_OPS="ADD SQR" sh bench/gpu-vtest-lavapipe.sh
+#   PV_BENCH_TIMEOUT=120 sh bench/gpu-vtest-lavapipe.sh
+# Each perf case's us/run lines are summed (one line per matching case).
 set -u
 cd "$(dirname "$0")/.."
 top=$PWD
 B=$top/build/x86_64
 T=${PV_BENCH_TIMEOUT:-120}
-PERF_OPS=${PV_BENCH_PERF_OPS:-"ADD SQR"}
+# perf cases: OP or OP@PARAMS_REGEX (test-backend-ops -p); an unfiltered
+# ADD alone runs past 120 s on lavapipe here.
+PERF_OPS=${PV_BENCH_PERF_OPS:-'ADD@type=f32,ne=\[4096,1,1,1\] MUL_MAT@type_a=f32,type_b=f32,m=4096,n=1,k=14336,'}
 TBO=/usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-ops
 
 make -j2 all >/dev/null || { echo "build failed"; exit 1; }
@@ -38,7 +41,7 @@ trap cleanup EXIT INT TERM
 "$B/pearvisor" gpu-server --socket "$pv_sock" >"$work/pv.log" 2>&1 &
 pv_pid=$!
 # in-root.sh execs down to the server, so this pid is virgl_test_server's.
-VTEST_SOCKET_NAME=$virgl_sock PV_IN_ROOT_NATIVE=1 sh tests/venus/in-root.sh "$root" -- \
+VTEST_SOCKET_NAME=$virgl_sock PV_IN_ROOT_NATIVE=1 bash tests/venus/in-root.sh "$root" -- \
 	virgl_test_server --venus --use-egl-surfaceless --socket-path="$virgl_sock" \
 	>"$work/virgl.log" 2>&1 &
 virgl_pid=$!
@@ -56,11 +59,11 @@ run() {
 	t0=$(date +%s.%N)
 	case $mode in
 	native) PV_IN_ROOT_NATIVE=1 GGML_VK_VISIBLE_DEVICES=0 timeout "$T" \
-			sh tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
+			bash tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
 	pv) VTEST_SOCKET_NAME=$pv_sock GGML_VK_VISIBLE_DEVICES=0 timeout "$T" \
-			sh tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
+			bash tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
 	virgl) VTEST_SOCKET_NAME=$virgl_sock GGML_VK_VISIBLE_DEVICES=0 timeout "$T" \
-			sh tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
+			bash tests/venus/in-root.sh "$root" -- "$TBO" "$@" >"$out" 2>&1 ;;
 	esac
 	st=$?
 	t1=$(date +%s.%N)
@@ -96,18 +99,26 @@ r_v=$(run virgl "$work/sqr-virgl.txt" -b Vulkan0 -o SQR)
 printf '%-28s %14s %14s %16s %10s %10s\n' "-o SQR (s)" "$r_n" "$r_p" "$r_v" \
 	"$(ratio "$r_p" "$r_n")" "$(ratio "$r_v" "$r_n")"
 
-for op in $PERF_OPS; do
+set -f # the regexes must not glob
+for spec in $PERF_OPS; do
+	op=${spec%%@*}
+	n=
 	for m in native pv virgl; do
-		t=$(run $m "$work/perf-$op-$m.txt" perf -b Vulkan0 -o "$op")
+		if [ "$op" = "$spec" ]; then
+			t=$(run $m "$work/perf-$op-$m.txt" perf -b Vulkan0 -o "$op")
+		else
+			t=$(run $m "$work/perf-$op-$m.txt" perf -b Vulkan0 -o "$op" -p "${spec#*@}")
+		fi
 		s=$(perf_sum "$work/perf-$op-$m.txt")
 		case $t in
 		timeout*|failed*) eval "w_$m=\$t; u_$m=\$t" ;;
-		*) eval "w_$m=\$t; u_$m=\${s%% *}"; n=${s#* } ;;
+		*) [ -n "$s" ] || s="no-cases 0"
+		   eval "w_$m=\$t; u_$m=\${s%% *}"; n=${s#* } ;;
 		esac
 	done
-	printf '%-28s %14s %14s %16s %10s %10s\n' "perf -o $op (s)" "$w_native" "$w_pv" \
+	printf '%-28s %14s %14s %16s %10s %10s\n' "perf $op (s)" "$w_native" "$w_pv" \
 		"$w_virgl" "$(ratio "$w_pv" "$w_native")" "$(ratio "$w_virgl" "$w_native")"
-	printf '%-28s %14s %14s %16s %10s %10s\n' "perf -o $op (sum us/run, ${n:-?})" \
+	printf '%-28s %14s %14s %16s %10s %10s\n' "perf $op (us/run, ${n:-?} cases)" \
 		"$u_native" "$u_pv" "$u_virgl" "$(ratio "$u_pv" "$u_native")" \
 		"$(ratio "$u_virgl" "$u_native")"
 done

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "os/log.h"
 #include "os/util.h"
@@ -588,25 +589,120 @@ static void h_execute_streams(struct vn_exec *x, const struct vn_cmd_desc *c,
 		vn_decoder_fail(d, "a command stream failed");
 }
 
-/* Sync-resource helpers: vtest has no sync resources, so only the host
- * side effect that keeps guest and host state consistent is done. */
+/* Sync-resource helpers. Mesa uses them around sync_fd payloads it keeps
+ * in the guest: the host object only has to reach the matching state.
+ * vtest has no sync resources, so resourceId 0 (a signaled payload) is the
+ * only import there is. */
+struct sem_ctx {
+	struct vn_object *dev;
+	const struct vn_device_fns *f;
+	VkDevice device;
+};
+
+static bool sem_ctx_get(struct vn_exec *x, VkDevice device, struct sem_ctx *sc)
+{
+	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)device);
+	sc->dev = vn_objects_get(&x->ctx->objs, id);
+	sc->f = sc->dev && sc->dev->data ? &((struct vn_device_data *)sc->dev->data)->fns : NULL;
+	sc->device = device;
+	return sc->f != NULL;
+}
+
+/* An empty batch on one of the device's queues that waits on and/or
+ * signals a binary semaphore: the portable way to move its state. */
+static VkResult sem_submit(struct vn_exec *x, struct sem_ctx *sc, VkSemaphore wait,
+			   VkSemaphore signal)
+{
+	struct vn_object *qo = vn_objects_child_of_type(&x->ctx->objs, sc->dev, VN_OBJ_VkQueue);
+	if (!qo || !qo->data)
+		return VK_ERROR_DEVICE_LOST;
+	const VkPipelineStageFlags stage = VK_PIPELINE_STAGE_ALL_COMMANDS_BIT;
+	VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.waitSemaphoreCount = wait ? 1 : 0, .pWaitSemaphores = &wait,
+		.pWaitDstStageMask = &stage,
+		.signalSemaphoreCount = signal ? 1 : 0, .pSignalSemaphores = &signal,
+	};
+	struct vn_queue_data *q = qo->data;
+	pthread_mutex_lock(&q->lock);
+	VkResult r = sc->f->QueueSubmit((VkQueue)(uintptr_t)qo->handle, 1, &si, VK_NULL_HANDLE);
+	pthread_mutex_unlock(&q->lock);
+	return r;
+}
+
 static void h_reset_fence_resource(struct vn_exec *x, const struct vn_cmd_desc *c,
 				   void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkResetFenceResourceMESA *a = args;
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)a->device);
-	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
-	if (!o || !o->data) {
+	struct sem_ctx sc;
+	if (!sem_ctx_get(x, a->device, &sc)) {
 		vn_decoder_fail(d, "device is NULL");
 		return;
 	}
 	if (a->fence)
-		((struct vn_device_data *)o->data)->fns.ResetFences(a->device, 1, &a->fence);
+		sc.f->ResetFences(a->device, 1, &a->fence);
 }
 
-static void h_noop(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
-		   struct vn_decoder *d)
+static void h_import_semaphore_resource(struct vn_exec *x, const struct vn_cmd_desc *c,
+					void *args, struct vn_decoder *d)
 {
+	struct vn_args_vkImportSemaphoreResourceMESA *a = args;
+	const VkImportSemaphoreResourceInfoMESA *info = a->pImportSemaphoreResourceInfo;
+	struct sem_ctx sc;
+	if (!sem_ctx_get(x, a->device, &sc)) {
+		vn_decoder_fail(d, "device is NULL");
+		return;
+	}
+	if (!info->semaphore)
+		return;
+	if (info->resourceId) {
+		pv_warn("venus: ctx %u: semaphore import from resource %u unsupported",
+			x->ctx->id, info->resourceId);
+		return;
+	}
+	/* A temporary sync_fd import of -1 is "already signaled". */
+	if (sc.f->ImportSemaphoreFdKHR) {
+		VkImportSemaphoreFdInfoKHR ii = {
+			.sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
+			.semaphore = info->semaphore,
+			.flags = VK_SEMAPHORE_IMPORT_TEMPORARY_BIT,
+			.handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+			.fd = -1,
+		};
+		if (sc.f->ImportSemaphoreFdKHR(a->device, &ii) == VK_SUCCESS)
+			return;
+	}
+	if (sem_submit(x, &sc, VK_NULL_HANDLE, info->semaphore) != VK_SUCCESS)
+		pv_warn("venus: ctx %u: could not signal an imported semaphore", x->ctx->id);
+}
+
+static void h_wait_semaphore_resource(struct vn_exec *x, const struct vn_cmd_desc *c,
+				      void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkWaitSemaphoreResourceMESA *a = args;
+	struct sem_ctx sc;
+	if (!sem_ctx_get(x, a->device, &sc)) {
+		vn_decoder_fail(d, "device is NULL");
+		return;
+	}
+	if (!a->semaphore)
+		return;
+	/* Exporting a sync_fd consumes the payload like a wait does. */
+	if (sc.f->GetSemaphoreFdKHR) {
+		VkSemaphoreGetFdInfoKHR gi = {
+			.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
+			.semaphore = a->semaphore,
+			.handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT,
+		};
+		int fd = -1;
+		if (sc.f->GetSemaphoreFdKHR(a->device, &gi, &fd) == VK_SUCCESS) {
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+	}
+	if (sem_submit(x, &sc, a->semaphore, VK_NULL_HANDLE) != VK_SUCCESS)
+		pv_warn("venus: ctx %u: could not wait on a semaphore resource", x->ctx->id);
 }
 
 vn_handler_fn vn_transport_handler_for(uint32_t t)
@@ -623,8 +719,8 @@ vn_handler_fn vn_transport_handler_for(uint32_t t)
 	case VN_CMD_vkWaitVirtqueueSeqnoMESA: return h_wait_vq_seqno;
 	case VN_CMD_vkWaitRingSeqnoMESA: return h_wait_ring_seqno;
 	case VN_CMD_vkResetFenceResourceMESA: return h_reset_fence_resource;
-	case VN_CMD_vkWaitSemaphoreResourceMESA: return h_noop;
-	case VN_CMD_vkImportSemaphoreResourceMESA: return h_noop;
+	case VN_CMD_vkWaitSemaphoreResourceMESA: return h_wait_semaphore_resource;
+	case VN_CMD_vkImportSemaphoreResourceMESA: return h_import_semaphore_resource;
 	default: return NULL;
 	}
 }

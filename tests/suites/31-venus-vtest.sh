@@ -7,7 +7,7 @@
 # unmodified Mesa Venus drivers: full vulkaninfo, pv-vktest (with the
 # server's live-object count checked at disconnect), ggml's test-backend-ops
 # on Vulkan0, concurrent clients, hostile clients, and a clean SIGTERM.
-# Every step has a timeout. PV_VENUS_FULL_TBO=0 skips the long full
+# Every step has a timeout. PV_VENUS_FULL_TBO=1 adds the full (hours-long)
 # test-backend-ops run.
 set -u
 cd "$(dirname "$0")/../.."
@@ -15,6 +15,7 @@ top=$PWD
 B=$top/build/x86_64
 TBO=/usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-ops
 OPS="ADD MUL SCALE SQR CPY GET_ROWS SOFT_MAX ROPE RMS_NORM MUL_MAT"
+MUL_MAT_FILTER='type_a=(f32|f16),type_b=f32,m=16,n=[12],k=256,bs=\[1,1\],nr=\[1,1\],per=\[0,1,2,3\],k_v=0,o=1,'
 # Not /tmp/pv-*: other suites clean up by that pattern.
 work=$(mktemp -d /tmp/vtsuite.XXXXXX)
 sock=$work/vtest.sock
@@ -90,7 +91,7 @@ fi
 in_root() {
 	_s=$1 _t=$2; shift 2
 	eval "_r=\$root_$_s"
-	VTEST_SOCKET_NAME=$sock PV_IN_ROOT_BIND=$B timeout "$_t" sh tests/venus/in-root.sh "$_r" -- "$@"
+	VTEST_SOCKET_NAME=$sock PV_IN_ROOT_BIND=$B timeout "$_t" bash tests/venus/in-root.sh "$_r" -- "$@"
 }
 
 # wait_disconnect FROM_LINE NAME: the server's disconnect line for client
@@ -162,8 +163,15 @@ case " $roots_ok " in
 *" sid "*)
 	for op in $OPS; do
 		progress "test-backend-ops -o $op (sid, Venus)"
-		GGML_VK_VISIBLE_DEVICES=0 in_root sid 600 "$TBO" -b Vulkan0 -o "$op" \
-			>"$work/tbo-$op.txt" 2>&1
+		# MUL_MAT alone has thousands of cases, each compiling pipelines
+		# on lavapipe (hours here): a representative f32/f16 subset.
+		if [ "$op" = MUL_MAT ]; then
+			GGML_VK_VISIBLE_DEVICES=0 in_root sid 900 "$TBO" -b Vulkan0 -o "$op" \
+				-p "$MUL_MAT_FILTER" >"$work/tbo-$op.txt" 2>&1
+		else
+			GGML_VK_VISIBLE_DEVICES=0 in_root sid 900 "$TBO" -b Vulkan0 -o "$op" \
+				>"$work/tbo-$op.txt" 2>&1
+		fi
 		st=$?
 		sum=$(tbo_summary "$work/tbo-$op.txt")
 		# A run that never reached Vulkan0 (no backend) also says OK:
@@ -176,9 +184,12 @@ case " $roots_ok " in
 			fail "test-backend-ops-$op (exit $st, ${sum:-no summary})"
 		fi
 	done
-	if [ "${PV_VENUS_FULL_TBO:-1}" = 1 ]; then
+	# The full suite takes hours on a 2-core machine even natively
+	# (MUL_MAT and FLASH_ATTN_EXT cases each compile pipelines), so it is
+	# opt-in: PV_VENUS_FULL_TBO=1.
+	if [ "${PV_VENUS_FULL_TBO:-0}" = 1 ]; then
 		progress "full test-backend-ops -b Vulkan0 (sid, Venus; long)"
-		GGML_VK_VISIBLE_DEVICES=0 in_root sid 5400 "$TBO" -b Vulkan0 \
+		GGML_VK_VISIBLE_DEVICES=0 in_root sid "${PV_VENUS_FULL_TBO_TIMEOUT:-21600}" "$TBO" -b Vulkan0 \
 			>"$work/tbo-full.txt" 2>&1
 		st=$?
 		sum=$(tbo_summary "$work/tbo-full.txt")
@@ -192,7 +203,7 @@ case " $roots_ok " in
 		fi
 		grep -E '\[[A-Z_0-9]+\] .*FAIL|FAIL$' "$work/tbo-full.txt" | head -20 | sed 's/^/    /'
 	else
-		skip "test-backend-ops-full-completes: PV_VENUS_FULL_TBO=0"
+		skip "test-backend-ops-full-completes: hours on lavapipe; run with PV_VENUS_FULL_TBO=1"
 	fi
 	;;
 *)

@@ -51,7 +51,7 @@ run_l1() {
 	cp "$out/config-$vmm" "$out/payload-$vmm/config"
 	cp tests/nested/l1-lib.sh "$out/payload-$vmm/"
 	[ "$vmm" = pearvisor ] && cp "$pv" "$out/payload-$vmm/pearvisor"
-	echo "nested: L1 session with $vmm as the L2 VMM (log $out/l1-$vmm.log; ~3 min)"
+	echo "nested: L1 session with $vmm as the L2 VMM (log $out/l1-$vmm.log; 3-8 min by host load)"
 	sh tests/nested/run-l1.sh --l2-disk "$disk" --log "$out/l1-$vmm.log" --timeout 1200 \
 		tests/nested/l1-checks.sh "$out/payload-$vmm"/* >"$out/results-$vmm.txt"
 	rc=$?

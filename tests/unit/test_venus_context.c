@@ -4,6 +4,7 @@
  * reply in a reply stream, head published) with no guest driver.
  */
 #include <sched.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -229,4 +230,55 @@ TEST(venus_ring_round_trip)
 	munmap(reply, 4096);
 	close(fd);
 	close(rfd);
+}
+
+/* A whole object life cycle on the host's first Vulkan device, encoded by
+ * hand (no guest driver): instance, physical device, device, queue, a
+ * semaphore moved through the MESA sync-resource commands, and teardown. */
+TEST(venus_device_life_cycle_and_semaphore_resources)
+{
+	struct venus_context *ctx = context();
+	struct enc b = { .n = 0 };
+	u32(&b, VN_CMD_vkCreateInstance); u32(&b, 0);
+	u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO); u64(&b, 0); u32(&b, 0);
+	u64(&b, 0); u32(&b, 0); u64(&b, 0); u32(&b, 0); u64(&b, 0);
+	u64(&b, 0); u64(&b, 1); u64(&b, 1);
+	u32(&b, VN_CMD_vkEnumeratePhysicalDevices); u32(&b, 0);
+	u64(&b, 1); u64(&b, 1); u32(&b, 1); u64(&b, 1); u64(&b, 2);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
+	if (venus_context_object_count(ctx) < 2) {
+		printf("  (no host Vulkan device: skipped)\n");
+		venus_context_destroy(ctx);
+		return;
+	}
+	b.n = 0;
+	u32(&b, VN_CMD_vkCreateDevice); u32(&b, 0);
+	u64(&b, 2); u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO); u64(&b, 0);
+	u32(&b, 0); u32(&b, 1); u64(&b, 1);
+	u32(&b, VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO); u64(&b, 0); u32(&b, 0);
+	u32(&b, 0); u32(&b, 1); u64(&b, 1); u32(&b, 0x3f800000u);
+	u32(&b, 0); u64(&b, 0); u32(&b, 0); u64(&b, 0); u64(&b, 0);
+	u64(&b, 0); u64(&b, 1); u64(&b, 3);
+	u32(&b, VN_CMD_vkGetDeviceQueue); u32(&b, 0);
+	u64(&b, 3); u32(&b, 0); u32(&b, 0); u64(&b, 1); u64(&b, 4);
+	u32(&b, VN_CMD_vkCreateSemaphore); u32(&b, 0);
+	u64(&b, 3); u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO); u64(&b, 0);
+	u32(&b, 0); u64(&b, 0); u64(&b, 1); u64(&b, 5);
+	u32(&b, VN_CMD_vkImportSemaphoreResourceMESA); u32(&b, 0);
+	u64(&b, 3); u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_MESA);
+	u64(&b, 0); u64(&b, 5); u32(&b, 0);
+	u32(&b, VN_CMD_vkWaitSemaphoreResourceMESA); u32(&b, 0);
+	u64(&b, 3); u64(&b, 5);
+	u32(&b, VN_CMD_vkDeviceWaitIdle); u32(&b, 0);
+	u64(&b, 3);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
+	CHECK_EQ(venus_context_object_count(ctx), 5);
+	b.n = 0;
+	u32(&b, VN_CMD_vkDestroySemaphore); u32(&b, 0); u64(&b, 3); u64(&b, 5); u64(&b, 0);
+	u32(&b, VN_CMD_vkDestroyDevice); u32(&b, 0); u64(&b, 3); u64(&b, 0);
+	u32(&b, VN_CMD_vkDestroyInstance); u32(&b, 0); u64(&b, 1); u64(&b, 0);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
+	CHECK(!venus_context_is_lost(ctx));
+	CHECK_EQ(venus_context_object_count(ctx), 0);
+	venus_context_destroy(ctx);
 }

@@ -1,9 +1,5 @@
-# Venus renderer tests: codec/transport unit tests and a minimal vtest
-# server for end-to-end runs against Mesa's Venus driver.
-ifeq ($(GPU),1)
-host-progs += venus-vtest-mini
-venus-vtest-mini-srcs := tests/venus/vtest_mini.c
-endif
+# Venus renderer tests: codec/transport unit tests and vk-smoke, the client
+# that tests/suites/30-venus.sh runs against `pearvisor gpu-server`.
 ifeq ($(GPU),1)
 host-progs += vk-smoke
 vk-smoke-srcs := tests/venus/vk_smoke.c
