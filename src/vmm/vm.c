@@ -570,6 +570,17 @@ int vm_run(const struct vm_config *cfg)
 		pv_err("%s", err);
 		goto out;
 	}
+#ifdef PV_HAVE_VIRTIO
+	/* The guest also gets a virtio console (hvc0) writing to the same
+	 * place. Host input stays with the UART, which Linux has from the first
+	 * instruction on; two readers of one stdin would split keystrokes. */
+	struct virtio_device *vcon = virtio_console_create(-1, console_out_fd(vm->con));
+	if (!vcon) {
+		pv_err("cannot create the virtio console");
+		goto out;
+	}
+	vm->pending[vm->nr_virtio++] = vcon;
+#endif
 	struct irq_line uart_irq = { irq_level, vm, ARM64_UART_SPI };
 	vm->uart = pl011_create(console_out_fd(vm->con), uart_irq);
 	if (!vm->uart ||
