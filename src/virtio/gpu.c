@@ -899,6 +899,9 @@ static void gpu_notify(struct virtio_device *dev, unsigned qi)
 
 static void gpu_drop_all(struct gpu_dev *g)
 {
+	/* Held chains die with the rings (reset) or the device; forget them
+	 * first so tearing down contexts pushes nothing. */
+	memset(g->held, 0, sizeof(g->held));
 	while (g->ctxs)
 		ctx_destroy(g, g->ctxs);
 	for (unsigned b = 0; b < GPU_RES_BUCKETS; b++) {
@@ -910,7 +913,6 @@ static void gpu_drop_all(struct gpu_dev *g)
 	}
 	g->nr_res = 0;
 	g->scanout_res = 0;
-	memset(g->held, 0, sizeof(g->held));
 	pthread_mutex_lock(&g->fence_lock);
 	g->nr_retired = 0;
 	pthread_mutex_unlock(&g->fence_lock);

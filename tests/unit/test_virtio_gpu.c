@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "gpu_sim.h"
 #include "test.h"
@@ -236,6 +237,39 @@ TEST(gpu_display_info_and_config)
 	gpu_down(&t);
 }
 
+/* Decodes our own PNG layout (one IDAT, filter 0 rows) and compares it with
+ * the pattern gpu_2d_scanout_pixels transferred. */
+static int png_pixels_match(const char *path, uint32_t w, uint32_t h)
+{
+	uint8_t file[4096], raw[4096];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	size_t n = fread(file, 1, sizeof(file), f);
+	fclose(f);
+	size_t off = 8 + 25;     /* signature, IHDR chunk */
+	if (n < off + 8 || memcmp(file + off + 4, "IDAT", 4))
+		return 0;
+	uint32_t len = (uint32_t)file[off] << 24 | file[off + 1] << 16 | file[off + 2] << 8 |
+		       file[off + 3];
+	uLongf raw_len = sizeof(raw);
+	if (off + 8 + len > n || uncompress(raw, &raw_len, file + off + 8, len) != Z_OK ||
+	    raw_len != (w * 3 + 1) * h)
+		return 0;
+	for (uint32_t y = 0; y < h; y++) {
+		const uint8_t *row = raw + y * (w * 3 + 1);
+		if (row[0] != 0)
+			return 0;
+		for (uint32_t x = 0; x < w; x++) {
+			uint32_t i = y * w + x;
+			if (row[1 + x * 3] != (uint8_t)(i * 3) || row[2 + x * 3] != (uint8_t)(i * 2) ||
+			    row[3 + x * 3] != (uint8_t)i)
+				return 0;
+		}
+	}
+	return 1;
+}
+
 TEST(gpu_2d_scanout_pixels)
 {
 	struct gpu_t t;
@@ -290,6 +324,7 @@ TEST(gpu_2d_scanout_pixels)
 	CHECK(memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0);
 	CHECK_EQ(sig[19], W);    /* IHDR width, big-endian */
 	CHECK_EQ(sig[23], H);
+	CHECK_EQ(png_pixels_match(path, W, H), 1);
 	unlink(path);
 
 	/* Unref drops the scanout; the next screenshot says there is none. */

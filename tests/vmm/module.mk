@@ -6,3 +6,5 @@ test_arm64_layout-srcs := tests/unit/test_main.c tests/vmm/test_arm64_layout.c
 test_vmm_config-srcs   := tests/unit/test_main.c tests/vmm/test_vmm_config.c
 test_pl011-srcs        := tests/unit/test_main.c tests/vmm/test_pl011.c
 test_console-srcs      := tests/unit/test_main.c tests/vmm/test_console.c
+unit-tests += test_vmm_config_gpu
+test_vmm_config_gpu-srcs := tests/unit/test_main.c tests/vmm/test_vmm_config_gpu.c
