@@ -546,6 +546,17 @@ static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 					(unsigned long long)n, f->aux);
 			return;
 		}
+		if (is_param) {
+			/* A fixed-size array parameter (vkCmdSetBlendConstants'
+			 * float[4]) is a pointer in C: its elements live in the
+			 * arena, not inline in the args struct. */
+			void *p = alloc(d, n, f->kind == VN_K_HANDLE ? 8 : f->elem_size);
+			if (!p)
+				return;
+			set_ptr(base, f->offset, p);
+			decode_elems(d, f, p, n, m, false);
+			return;
+		}
 		decode_elems(d, f, at, n, m, false);
 		return;
 	}
