@@ -164,12 +164,9 @@ static void *ring_thread(void *arg)
 			memcpy(r->scratch + first, r->buffer, avail - first);
 			if (vn_exec_stream(&r->exec, r->scratch, avail)) {
 				r->cur = tail;
-				atomic_store_explicit(r->head, tail, memory_order_release);
+				atomic_store(r->head, tail);
+				vn_ring_head_published(r);
 			}
-			pthread_mutex_lock(&r->lock);
-			if (r->head_waiters)
-				pthread_cond_broadcast(&r->head_cond);
-			pthread_mutex_unlock(&r->lock);
 			last = now_ns();
 			sleep = VN_RING_SLEEP_MIN_NS;
 			continue;
@@ -200,6 +197,19 @@ static void *ring_thread(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* Called after every head store (seq_cst), so a vkWaitRingSeqnoMESA caller
+ * wakes when its seqno passes, not when the ring's whole batch is done.
+ * Pairs with the seq_cst head_waiters increment in h_wait_ring_seqno:
+ * either this sees the waiter, or the waiter sees the new head. */
+void vn_ring_head_published(struct vn_ring *r)
+{
+	if (!atomic_load(&r->head_waiters))
+		return;
+	pthread_mutex_lock(&r->lock);
+	pthread_cond_broadcast(&r->head_cond);
+	pthread_mutex_unlock(&r->lock);
 }
 
 static void *monitor_thread(void *arg)
@@ -430,9 +440,13 @@ void vn_rings_stop_all(struct venus_context *ctx)
 	}
 }
 
-static void wake(struct vn_ring *r)
+/* Wakes a parked ring; vq_seqno (0: none) also releases its
+ * vkWaitVirtqueueSeqnoMESA. */
+static void wake(struct vn_ring *r, uint64_t vq_seqno)
 {
 	pthread_mutex_lock(&r->lock);
+	if (vq_seqno > r->vq_seqno)
+		r->vq_seqno = vq_seqno;
 	r->notified = true;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
@@ -447,7 +461,7 @@ static void h_notify_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 		vn_decoder_fail(d, "unknown ring %llu", (unsigned long long)a->ring);
 		return;
 	}
-	wake(r);
+	wake(r, 0);
 }
 
 static void h_write_ring_extra(struct vn_exec *x, const struct vn_cmd_desc *c,
@@ -475,12 +489,7 @@ static void h_submit_vq_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 		vn_decoder_fail(d, "unknown ring %llu", (unsigned long long)a->ring);
 		return;
 	}
-	pthread_mutex_lock(&r->lock);
-	if (a->seqno > r->vq_seqno)
-		r->vq_seqno = a->seqno;
-	r->notified = true;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
+	wake(r, a->seqno);
 }
 
 static void h_wait_vq_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
