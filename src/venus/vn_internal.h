@@ -76,7 +76,7 @@ struct vn_ring {
 	pthread_cond_t cond;      /* notify, virtqueue seqno, stop */
 	pthread_cond_t head_cond; /* head advanced (vkWaitRingSeqnoMESA) */
 	bool stop, notified, started;
-	unsigned head_waiters;
+	_Atomic unsigned head_waiters; /* vkWaitRingSeqnoMESA callers */
 	uint64_t vq_seqno; /* latest vkSubmitVirtqueueSeqnoMESA */
 };
 
@@ -189,6 +189,7 @@ vn_handler_fn vn_handler_for(uint32_t cmd_type);
 
 /* vn_transport.c: MESA commands. */
 vn_handler_fn vn_transport_handler_for(uint32_t cmd_type);
+void vn_ring_head_published(struct vn_ring *r);
 void vn_rings_stop_all(struct venus_context *ctx);
 void vn_rings_set_fatal(struct venus_context *ctx);
 

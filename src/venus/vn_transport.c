@@ -4,10 +4,11 @@
  * commands that order the virtqueue against rings.
  *
  * A ring thread copies [head, tail) out of the shared buffer before
- * decoding (the guest may rewrite it), publishes head after every command,
- * polls briefly when the ring runs dry (sync calls come back quickly),
- * sleeps in short steps until the guest's idle timeout, then sets the IDLE
- * status bit and parks until vkNotifyRingMESA.
+ * decoding (the guest may rewrite it) and publishes head after every
+ * command. When the ring runs dry it relaxes in four bounded stages (see
+ * ring_relax): spin with a pause instruction, yield, sleep in short steps
+ * until the guest's idle timeout, then set the IDLE status bit and park
+ * until vkNotifyRingMESA.
  */
 #include <errno.h>
 #include <sched.h>
@@ -18,14 +19,30 @@
 #include <unistd.h>
 
 #include "os/log.h"
+#include "os/os_thread.h"
 #include "os/util.h"
 #include "venus/vn_internal.h"
 
 #define VN_RING_BUFFER_MAX (16u << 20)
-/* Busy-poll window after the last command: a synchronous guest call's next
- * command usually arrives well inside it. */
-#define VN_RING_SPIN_NS 200000ull
-#define VN_RING_SLEEP_MAX_NS 200000ull
+/* Relax policy after the last command (the guest's idle timeout, 1 ms
+ * from Mesa, ends all of it by parking):
+ * - optionally spin with a pause instruction (PEARVISOR_VENUS_RING_SPIN_US,
+ *   default 0, at most 100): measured on the 2-core CI host, a 20 us spin
+ *   halved the null-call median but multiplied the event-call and
+ *   submit+wait medians by 3-6 (the spinning thread uses up its CFS share
+ *   and is then descheduled exactly when the guest's next command comes:
+ *   docs/PERFORMANCE.md), so it is only for hosts with idle cores;
+ * - sched_yield until 200 us: prompt, and lets the guest's own thread and
+ *   the host driver's threads run on an oversubscribed host;
+ * - then nanosleep from 5 us, doubling up to 100 us, with the thread's
+ *   timer slack at 5 us so the sleeps are as short as asked (the default
+ *   50 us slack made the first 1 us sleep ~55 us);
+ * - park at the guest's idle timeout. */
+#define VN_RING_SPIN_MAX_NS 100000ull
+#define VN_RING_YIELD_NS 200000ull
+#define VN_RING_SLEEP_MIN_NS 5000ull
+#define VN_RING_SLEEP_MAX_NS 100000ull
+#define VN_RING_TIMER_SLACK_NS 5000ul
 #define VN_RING_PARK_RECHECK_NS 10000000ull
 /* vkWaitRingSeqnoMESA gives up (context lost) after this long without the
  * ring's head moving: a guest-made deadlock must not pin the caller. */
@@ -109,6 +126,17 @@ static bool ring_idle_wait(struct vn_ring *r)
 	return !stop;
 }
 
+static uint64_t ring_spin_ns(void)
+{
+	const char *s = getenv("PEARVISOR_VENUS_RING_SPIN_US");
+	if (!s || !*s)
+		return 0;
+	char *end;
+	unsigned long us = strtoul(s, &end, 10);
+	uint64_t ns = *end ? 0 : (uint64_t)us * 1000;
+	return ns > VN_RING_SPIN_MAX_NS ? VN_RING_SPIN_MAX_NS : ns;
+}
+
 static void *ring_thread(void *arg)
 {
 	struct vn_ring *r = arg;
@@ -116,7 +144,9 @@ static void *ring_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "vn-ring-%u", ctx->id);
 	pthread_setname_np(pthread_self(), name);
-	uint64_t last = now_ns(), sleep = 1000;
+	os_thread_set_timer_slack_ns(VN_RING_TIMER_SLACK_NS);
+	uint64_t spin_ns = ring_spin_ns();
+	uint64_t last = now_ns(), sleep = VN_RING_SLEEP_MIN_NS;
 	for (;;) {
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 			break;
@@ -134,14 +164,11 @@ static void *ring_thread(void *arg)
 			memcpy(r->scratch + first, r->buffer, avail - first);
 			if (vn_exec_stream(&r->exec, r->scratch, avail)) {
 				r->cur = tail;
-				atomic_store_explicit(r->head, tail, memory_order_release);
+				atomic_store(r->head, tail);
+				vn_ring_head_published(r);
 			}
-			pthread_mutex_lock(&r->lock);
-			if (r->head_waiters)
-				pthread_cond_broadcast(&r->head_cond);
-			pthread_mutex_unlock(&r->lock);
 			last = now_ns();
-			sleep = 1000;
+			sleep = VN_RING_SLEEP_MIN_NS;
 			continue;
 		}
 		if (atomic_load(&ctx->lost)) {
@@ -157,8 +184,11 @@ static void *ring_thread(void *arg)
 			if (!ring_idle_wait(r))
 				break;
 			last = now_ns();
-			sleep = 1000;
-		} else if (idle < VN_RING_SPIN_NS) {
+			sleep = VN_RING_SLEEP_MIN_NS;
+		} else if (idle < spin_ns) {
+			for (int i = 0; i < 16; i++)
+				os_cpu_relax();
+		} else if (idle < VN_RING_YIELD_NS) {
 			sched_yield();
 		} else {
 			sleep_ns(sleep);
@@ -167,6 +197,19 @@ static void *ring_thread(void *arg)
 		}
 	}
 	return NULL;
+}
+
+/* Called after every head store (seq_cst), so a vkWaitRingSeqnoMESA caller
+ * wakes when its seqno passes, not when the ring's whole batch is done.
+ * Pairs with the seq_cst head_waiters increment in h_wait_ring_seqno:
+ * either this sees the waiter, or the waiter sees the new head. */
+void vn_ring_head_published(struct vn_ring *r)
+{
+	if (!atomic_load(&r->head_waiters))
+		return;
+	pthread_mutex_lock(&r->lock);
+	pthread_cond_broadcast(&r->head_cond);
+	pthread_mutex_unlock(&r->lock);
 }
 
 static void *monitor_thread(void *arg)
@@ -397,9 +440,13 @@ void vn_rings_stop_all(struct venus_context *ctx)
 	}
 }
 
-static void wake(struct vn_ring *r)
+/* Wakes a parked ring; vq_seqno (0: none) also releases its
+ * vkWaitVirtqueueSeqnoMESA. */
+static void wake(struct vn_ring *r, uint64_t vq_seqno)
 {
 	pthread_mutex_lock(&r->lock);
+	if (vq_seqno > r->vq_seqno)
+		r->vq_seqno = vq_seqno;
 	r->notified = true;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
@@ -414,7 +461,7 @@ static void h_notify_ring(struct vn_exec *x, const struct vn_cmd_desc *c,
 		vn_decoder_fail(d, "unknown ring %llu", (unsigned long long)a->ring);
 		return;
 	}
-	wake(r);
+	wake(r, 0);
 }
 
 static void h_write_ring_extra(struct vn_exec *x, const struct vn_cmd_desc *c,
@@ -442,12 +489,7 @@ static void h_submit_vq_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 		vn_decoder_fail(d, "unknown ring %llu", (unsigned long long)a->ring);
 		return;
 	}
-	pthread_mutex_lock(&r->lock);
-	if (a->seqno > r->vq_seqno)
-		r->vq_seqno = a->seqno;
-	r->notified = true;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
+	wake(r, a->seqno);
 }
 
 static void h_wait_vq_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
