@@ -131,7 +131,7 @@ strip "$dest/pv/"* 2>/dev/null || true
 # Libraries our programs take from this (bookworm) host that the sid root
 # lacks; run.sh puts /pv/lib last on the server's library path.
 mkdir -p "$dest/pv/lib"
-for b in "$dest"/pv/pearvisor "$dest"/pv/vn-micro "$dest"/pv/venus-vtest-mini; do
+for b in "$dest"/pv/pearvisor "$dest"/pv/vn-micro; do
 	[ -e "$b" ] && ldd "$b" | awk '$3 ~ /^\// { print $1, $3 }'
 done | sort -u | while read -r name path; do
 	case $name in libc.so*|libm.so*|libvulkan.so*|ld-linux*) continue ;; esac
