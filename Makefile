@@ -87,8 +87,18 @@ else
 srcs-main := $(srcs-common) $(srcs-vmm)
 libs-main := $(libs-vmm)
 endif
+# The arm64 VMM is static unless it carries the GPU stack, which loads the
+# Vulkan loader (libvulkan.so.1) dynamically: `make ARCH=aarch64 GPU=1`
+# links against libvulkan-dev:arm64 (VULKAN_ARM64_LIBDIR).
 ifeq ($(ARCH),aarch64)
+ifeq ($(GPU),1)
+VULKAN_ARM64_LIBDIR ?= /usr/lib/aarch64-linux-gnu
+ALL_LDFLAGS += -L$(VULKAN_ARM64_LIBDIR)
+# libfdt stays static: the L1 host then needs only libc, zlib and the loader.
+libs-main := $(subst -lfdt,-l:libfdt.a,$(libs-main))
+else
 ALL_LDFLAGS += -static
+endif
 endif
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(patsubst $(GEN)/%,gen/%,$(1)))

@@ -1,8 +1,6 @@
 # Benchmarks built as native programs (run by bench/*.sh and by hand; no
 # timing assertions).
 ifeq ($(GPU),1)
-host-progs += venus-null-call
-venus-null-call-srcs := bench/venus_null_call.c
 host-progs += vn-micro
 vn-micro-srcs := bench/vn-micro.c
 vn-micro-libs := -lvulkan

@@ -46,7 +46,7 @@ while [ $i -le "$PV_BENCH_RUNS" ]; do
 			}
 			/^Rss:/ { if (big) g += $2; else v += $2 }
 			END { printf "guest_rss_kb=%d vmm_rss_kb=%d", g, v }' /proc/$pid/smaps 2>/dev/null)
-		hwm=$(sed -n 's/^VmHWM: *\([0-9]*\).*/\1/p' /proc/$pid/status 2>/dev/null)
+		hwm=$(awk '/^VmHWM:/ { print $2 }' /proc/$pid/status 2>/dev/null)
 		vm_wait bench $pid 300
 		up=$(tr -d '\r' </tmp/bench.log | sed -n 's/^PV-L2-USERSPACE uptime=\([0-9.]*\).*/\1/p')
 		if [ -n "$t1" ] && [ $VM_RC -eq 0 ]; then

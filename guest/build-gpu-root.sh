@@ -14,10 +14,11 @@ trixie)
 	;;
 sid)
 	# libegl1..libgles2: virgl_test_server needs them for the benchmark's
-	# virglrenderer comparison. piglit is optional and large: left out.
+	# virglrenderer comparison. mesa-utils-bin (eglinfo) and piglit: OpenGL
+	# through Zink on Venus (tests/suites/35-graphics.sh).
 	pkgs="mesa-vulkan-drivers vulkan-tools llama.cpp-tests llama.cpp-tools
 	      libggml0-backend-vulkan vkmark virgl-server python3-gguf libegl1 libegl-mesa0 libgl1
-	      libopengl0 libgles2"
+	      libopengl0 libgles2 mesa-utils-bin piglit"
 	;;
 *)
 	echo "usage: $0 trixie|sid" >&2

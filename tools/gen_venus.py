@@ -41,7 +41,8 @@ GUEST_SIDE = {'vkUpdateDescriptorSetWithTemplate', 'vkCmdPushDescriptorSetWithTe
               'vkCmdPushDescriptorSetWithTemplate2', 'vkMapMemory', 'vkMapMemory2'}
 
 # Host commands the renderer itself calls that the protocol does not carry.
-RENDERER_DEVICE_FNS = ['vkGetMemoryHostPointerPropertiesEXT', 'vkGetMemoryFdKHR']
+RENDERER_DEVICE_FNS = ['vkGetMemoryHostPointerPropertiesEXT', 'vkGetMemoryFdKHR',
+                       'vkImportSemaphoreFdKHR', 'vkGetSemaphoreFdKHR']
 
 # Extensions the protocol never carries even when listed: they move host
 # fds or host pointers, or name window-system objects.

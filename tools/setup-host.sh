@@ -30,7 +30,7 @@ apt-get install -y -q --no-install-recommends \
 	build-essential pkg-config python3 git ca-certificates \
 	clang llvm libclang-rt-14-dev \
 	gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
-	libfdt-dev zlib1g-dev zlib1g-dev:arm64 \
+	libfdt-dev zlib1g-dev zlib1g-dev:arm64 libvulkan-dev:arm64 \
 	qemu-system-arm qemu-user-static binfmt-support qemu-utils \
 	debootstrap e2fsprogs cpio xz-utils zstd file \
 	glslang-tools spirv-tools

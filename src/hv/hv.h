@@ -85,6 +85,7 @@ int hv_irq_set(struct hv_vm *vm, unsigned spi, bool level);
 int hv_vcpu_create(struct hv_vm *vm, unsigned index, struct hv_vcpu **out);
 void hv_vcpu_destroy(struct hv_vcpu *vcpu);
 int hv_vcpu_set_reg(struct hv_vcpu *vcpu, enum hv_reg reg, uint64_t value);
+int hv_vcpu_get_reg(struct hv_vcpu *vcpu, enum hv_reg reg, uint64_t *value);
 
 /* Runs until the next exit that needs the VMM. Returns 0 with *exit filled,
  * or -errno when the backend itself failed. */

@@ -32,6 +32,8 @@ int hv_vcpu_create(struct hv_vm *vm, unsigned index, struct hv_vcpu **out)
 void hv_vcpu_destroy(struct hv_vcpu *vcpu) { (void)vcpu; }
 int hv_vcpu_set_reg(struct hv_vcpu *vcpu, enum hv_reg reg, uint64_t value)
 { (void)vcpu; (void)reg; (void)value; return -ENOSYS; }
+int hv_vcpu_get_reg(struct hv_vcpu *vcpu, enum hv_reg reg, uint64_t *value)
+{ (void)vcpu; (void)reg; (void)value; return -ENOSYS; }
 int hv_vcpu_run(struct hv_vcpu *vcpu, struct hv_exit *exit)
 { (void)vcpu; (void)exit; return -ENOSYS; }
 void hv_vcpu_kick(struct hv_vcpu *vcpu) { (void)vcpu; }

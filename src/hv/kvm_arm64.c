@@ -167,6 +167,14 @@ int hv_vm_create(const struct hv_vm_config *cfg, struct hv_vm **out)
 		pv_err("kvm: KVM_ARM_PREFERRED_TARGET failed: %s", strerror(errno));
 		goto fail;
 	}
+	/* Without this, a guest MMIO access with no instruction syndrome (a
+	 * load pair, a writeback) makes KVM_RUN fail with a bare ENOSYS; with
+	 * it we get the address and can say what happened. */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_NISV_TO_USER) > 0) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+		if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+			pv_debug("kvm: KVM_CAP_ARM_NISV_TO_USER: %s", strerror(errno));
+	}
 	/* The vgic must exist before the vCPUs; HVF has the same rule. */
 	if ((r = create_gic(vm, cfg)))
 		goto fail;
@@ -245,6 +253,13 @@ int hv_vcpu_create(struct hv_vm *vm, unsigned index, struct hv_vcpu **out)
 	v->run = MAP_FAILED;
 	int r;
 
+	/* This is the vCPU's thread: let the kick through whatever mask the
+	 * VMM gave it. */
+	sigset_t kick;
+	sigemptyset(&kick);
+	sigaddset(&kick, HV_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
 	if (v->fd < 0) {
 		r = -errno;
@@ -287,20 +302,35 @@ void hv_vcpu_destroy(struct hv_vcpu *v)
 #define CORE_REG(field) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 			 (offsetof(struct kvm_regs, field) / sizeof(uint32_t)))
 
+static int core_reg_id(enum hv_reg reg, uint64_t *id)
+{
+	switch (reg) {
+	case HV_REG_X0: *id = CORE_REG(regs.regs[0]); return 0;
+	case HV_REG_X1: *id = CORE_REG(regs.regs[1]); return 0;
+	case HV_REG_X2: *id = CORE_REG(regs.regs[2]); return 0;
+	case HV_REG_X3: *id = CORE_REG(regs.regs[3]); return 0;
+	case HV_REG_PC: *id = CORE_REG(regs.pc); return 0;
+	case HV_REG_PSTATE: *id = CORE_REG(regs.pstate); return 0;
+	}
+	return -EINVAL;
+}
+
 int hv_vcpu_set_reg(struct hv_vcpu *v, enum hv_reg reg, uint64_t value)
 {
 	uint64_t id;
-	switch (reg) {
-	case HV_REG_X0: id = CORE_REG(regs.regs[0]); break;
-	case HV_REG_X1: id = CORE_REG(regs.regs[1]); break;
-	case HV_REG_X2: id = CORE_REG(regs.regs[2]); break;
-	case HV_REG_X3: id = CORE_REG(regs.regs[3]); break;
-	case HV_REG_PC: id = CORE_REG(regs.pc); break;
-	case HV_REG_PSTATE: id = CORE_REG(regs.pstate); break;
-	default: return -EINVAL;
-	}
+	if (core_reg_id(reg, &id))
+		return -EINVAL;
 	struct kvm_one_reg one = { .id = id, .addr = (uint64_t)(uintptr_t)&value };
 	return ioctl(v->fd, KVM_SET_ONE_REG, &one) < 0 ? -errno : 0;
+}
+
+int hv_vcpu_get_reg(struct hv_vcpu *v, enum hv_reg reg, uint64_t *value)
+{
+	uint64_t id;
+	if (core_reg_id(reg, &id))
+		return -EINVAL;
+	struct kvm_one_reg one = { .id = id, .addr = (uint64_t)(uintptr_t)value };
+	return ioctl(v->fd, KVM_GET_ONE_REG, &one) < 0 ? -errno : 0;
 }
 
 static void internal_error(struct hv_exit *exit, const char *fmt, ...)

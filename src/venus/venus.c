@@ -133,8 +133,6 @@ int venus_context_create(struct venus_renderer *r, uint32_t ctx_id,
 	pthread_mutex_init(&ctx->lost_lock, NULL);
 	pthread_mutex_init(&ctx->res_lock, NULL);
 	pthread_mutex_init(&ctx->ring_lock, NULL);
-	pthread_mutex_init(&ctx->fence_lock, NULL);
-	pthread_cond_init(&ctx->fence_cond, NULL);
 	vn_exec_init(&ctx->exec, ctx, NULL);
 	int err = vn_fences_start(ctx);
 	if (err) {
@@ -334,7 +332,5 @@ void venus_context_destroy(struct venus_context *ctx)
 	pthread_mutex_destroy(&ctx->lost_lock);
 	pthread_mutex_destroy(&ctx->res_lock);
 	pthread_mutex_destroy(&ctx->ring_lock);
-	pthread_mutex_destroy(&ctx->fence_lock);
-	pthread_cond_destroy(&ctx->fence_cond);
 	free(ctx);
 }

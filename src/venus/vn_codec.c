@@ -282,6 +282,20 @@ bool vn_field_is_out(const struct vn_field *f)
 	return f->shape == VN_S_PTR || f->shape == VN_S_ARRAY;
 }
 
+/* A scalar travels as 8 bytes when 64-bit, else as 4, whatever its C size. */
+static void read_scalar(struct vn_decoder *d, const struct vn_field *f, void *at)
+{
+	if (f->kind == VN_K_U64) {
+		uint64_t v;
+		if (vn_read_u64(d, &v))
+			store_uint(at, f->elem_size, v);
+	} else {
+		uint32_t v;
+		if (vn_read_u32(d, &v))
+			store_uint(at, f->elem_size, v);
+	}
+}
+
 static bool is_scalar(uint8_t kind)
 {
 	return kind >= VN_K_U8 && kind <= VN_K_U64;
@@ -518,15 +532,7 @@ static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 		default:
 			if (m == PARTIAL && !(f->flags & VN_F_COUNT))
 				return;
-			if (f->kind == VN_K_U64) {
-				uint64_t v;
-				if (vn_read_u64(d, &v))
-					store_uint(at, f->elem_size, v);
-			} else {
-				uint32_t v;
-				if (vn_read_u32(d, &v))
-					store_uint(at, f->elem_size, v);
-			}
+			read_scalar(d, f, at);
 			return;
 		}
 	case VN_S_FIXED: {
@@ -538,6 +544,17 @@ static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 		if (n != f->aux) {
 			vn_decoder_fail(d, "%s: array size %llu, expected %u", f->name,
 					(unsigned long long)n, f->aux);
+			return;
+		}
+		if (is_param) {
+			/* A fixed-size array parameter (vkCmdSetBlendConstants'
+			 * float[4]) is a pointer in C: its elements live in the
+			 * arena, not inline in the args struct. */
+			void *p = alloc(d, n, f->kind == VN_K_HANDLE ? 8 : f->elem_size);
+			if (!p)
+				return;
+			set_ptr(base, f->offset, p);
+			decode_elems(d, f, p, n, m, false);
 			return;
 		}
 		decode_elems(d, f, at, n, m, false);
@@ -568,15 +585,7 @@ static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 			/* Out scalars carry no value unless they count an array. */
 			if (out && !(f->flags & VN_F_COUNT))
 				return;
-			if (f->kind == VN_K_U64) {
-				uint64_t v;
-				if (vn_read_u64(d, &v))
-					store_uint(p, f->elem_size, v);
-			} else {
-				uint32_t v;
-				if (vn_read_u32(d, &v))
-					store_uint(p, f->elem_size, v);
-			}
+			read_scalar(d, f, p);
 			return;
 		}
 		decode_elems(d, f, p, 1, em, out_handle);

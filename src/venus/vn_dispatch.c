@@ -228,9 +228,10 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 			goto fatal;
 		if ((flags & VN_COMMAND_GENERATE_REPLY) && !write_reply(x, type, c, args, &d))
 			goto fatal;
-		if (x->ring && !x->in_streams)
-			atomic_store_explicit(x->ring->head, x->ring->cur + (uint32_t)d.pos,
-					      memory_order_release);
+		if (x->ring && !x->in_streams) {
+			atomic_store(x->ring->head, x->ring->cur + (uint32_t)d.pos);
+			vn_ring_head_published(x->ring);
+		}
 		(void)start;
 		continue;
 fatal:

@@ -2,11 +2,20 @@
  * Fence timelines: ring_idx N > 0 follows the VkQueue that the guest bound
  * to it with VkDeviceQueueTimelineInfoMESA. A fence on it is an empty
  * vkQueueSubmit with a VkFence, made under the queue's lock so it orders
- * after everything submitted before; one thread per context waits for the
- * fences in order and reports retirement. Unbound timelines (and ring_idx
- * 0, the CPU timeline) retire at once.
+ * after everything submitted before.
+ *
+ * Each timeline has its own list and its own waiter thread (started on the
+ * timeline's first real fence): fences retire in order within a timeline,
+ * and a slow queue never delays another timeline's retirement. Unbound
+ * timelines (and ring_idx 0, the CPU timeline) retire at once when nothing
+ * is queued ahead of them on the same timeline.
+ *
+ * Also here: vkQueueWaitIdle, done as "submit a fence under the queue's
+ * lock, wait for it without the lock", so a long wait never blocks fence
+ * submissions or other rings' submits to the same queue.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "os/log.h"
@@ -14,20 +23,23 @@
 
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue)
 {
-	pthread_mutex_lock(&ctx->fence_lock);
-	ctx->timelines[ring_idx] = queue;
+	struct vn_timeline *tl = &ctx->tl[ring_idx];
+	pthread_mutex_lock(&tl->lock);
+	tl->queue = queue;
 	struct vn_queue_data *q = queue->data;
 	q->ring_idx = (int)ring_idx;
-	pthread_mutex_unlock(&ctx->fence_lock);
+	pthread_mutex_unlock(&tl->lock);
 }
 
 void vn_timeline_unbind_queue(struct venus_context *ctx, struct vn_object *queue)
 {
-	pthread_mutex_lock(&ctx->fence_lock);
-	for (int i = 0; i < VN_MAX_TIMELINES; i++)
-		if (ctx->timelines[i] == queue)
-			ctx->timelines[i] = NULL;
-	pthread_mutex_unlock(&ctx->fence_lock);
+	for (int i = 0; i < VN_MAX_TIMELINES; i++) {
+		struct vn_timeline *tl = &ctx->tl[i];
+		pthread_mutex_lock(&tl->lock);
+		if (tl->queue == queue)
+			tl->queue = NULL;
+		pthread_mutex_unlock(&tl->lock);
+	}
 }
 
 static void retire(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id)
@@ -36,120 +48,177 @@ static void retire(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_
 		ctx->cb.fence_retired(ctx->cb.opaque, ring_idx, fence_id);
 }
 
-static void *fence_thread(void *arg)
+static void *timeline_thread(void *arg)
 {
-	struct venus_context *ctx = arg;
-	pthread_setname_np(pthread_self(), "vn-fence");
-	pthread_mutex_lock(&ctx->fence_lock);
+	struct vn_timeline *tl = arg;
+	struct venus_context *ctx = tl->ctx;
+	char name[16];
+	snprintf(name, sizeof(name), "vn-fence-%u", tl->idx);
+	pthread_setname_np(pthread_self(), name);
+	pthread_mutex_lock(&tl->lock);
 	for (;;) {
-		while (!ctx->fence_head && !ctx->fence_stop)
-			pthread_cond_wait(&ctx->fence_cond, &ctx->fence_lock);
-		if (!ctx->fence_head)
+		while (!tl->head && !tl->stop)
+			pthread_cond_wait(&tl->cond, &tl->lock);
+		if (!tl->head)
 			break;
-		struct vn_fence_req *req = ctx->fence_head;
-		pthread_mutex_unlock(&ctx->fence_lock);
+		struct vn_fence_req *req = tl->head;
+		pthread_mutex_unlock(&tl->lock);
 		if (req->fence) {
 			/* Bounded waits so a stop request is noticed. */
 			VkResult res;
 			do {
 				res = req->fns->WaitForFences(req->device, 1, &req->fence, VK_TRUE,
 							      100000000ull);
-			} while (res == VK_TIMEOUT && !__atomic_load_n(&ctx->fence_stop, __ATOMIC_ACQUIRE));
+			} while (res == VK_TIMEOUT && !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE));
 			req->fns->DestroyFence(req->device, req->fence, NULL);
 		}
-		pthread_mutex_lock(&ctx->fence_lock);
-		ctx->fence_head = req->next;
-		if (!ctx->fence_head)
-			ctx->fence_tail = &ctx->fence_head;
-		pthread_mutex_unlock(&ctx->fence_lock);
+		pthread_mutex_lock(&tl->lock);
+		tl->head = req->next;
+		if (!tl->head)
+			tl->tail = &tl->head;
+		pthread_mutex_unlock(&tl->lock);
 		retire(ctx, req->ring_idx, req->fence_id);
 		free(req);
-		pthread_mutex_lock(&ctx->fence_lock);
+		pthread_mutex_lock(&tl->lock);
 	}
-	pthread_mutex_unlock(&ctx->fence_lock);
+	pthread_mutex_unlock(&tl->lock);
 	return NULL;
 }
 
 int vn_fences_start(struct venus_context *ctx)
 {
-	ctx->fence_head = NULL;
-	ctx->fence_tail = &ctx->fence_head;
-	if (pthread_create(&ctx->fence_thread, NULL, fence_thread, ctx))
-		return -EAGAIN;
-	ctx->fence_started = true;
+	for (uint32_t i = 0; i < VN_MAX_TIMELINES; i++) {
+		struct vn_timeline *tl = &ctx->tl[i];
+		tl->ctx = ctx;
+		tl->idx = i;
+		tl->head = NULL;
+		tl->tail = &tl->head;
+		pthread_mutex_init(&tl->lock, NULL);
+		pthread_cond_init(&tl->cond, NULL);
+	}
+	ctx->fences_ready = true;
 	return 0;
 }
 
 void vn_fences_stop(struct venus_context *ctx)
 {
-	if (!ctx->fence_started)
+	if (!ctx->fences_ready)
 		return;
-	pthread_mutex_lock(&ctx->fence_lock);
-	__atomic_store_n(&ctx->fence_stop, true, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&ctx->fence_cond);
-	pthread_mutex_unlock(&ctx->fence_lock);
-	pthread_join(ctx->fence_thread, NULL);
-	ctx->fence_started = false;
-	/* Whatever is left never reached the thread: report it retired so
-	 * the client does not wait forever on a dead context. */
-	struct vn_fence_req *req = ctx->fence_head;
-	ctx->fence_head = NULL;
-	ctx->fence_tail = &ctx->fence_head;
-	while (req) {
-		struct vn_fence_req *next = req->next;
-		if (req->fence)
-			req->fns->DestroyFence(req->device, req->fence, NULL);
-		free(req);
-		req = next;
+	for (int i = 0; i < VN_MAX_TIMELINES; i++) {
+		struct vn_timeline *tl = &ctx->tl[i];
+		pthread_mutex_lock(&tl->lock);
+		__atomic_store_n(&tl->stop, true, __ATOMIC_RELEASE);
+		pthread_cond_broadcast(&tl->cond);
+		bool started = tl->started;
+		pthread_mutex_unlock(&tl->lock);
+		if (started)
+			pthread_join(tl->thread, NULL);
+		tl->started = false;
+		/* Whatever is left never reached the thread (or the thread
+		 * never started): only the host fences need freeing. */
+		struct vn_fence_req *req = tl->head;
+		tl->head = NULL;
+		tl->tail = &tl->head;
+		while (req) {
+			struct vn_fence_req *next = req->next;
+			if (req->fence)
+				req->fns->DestroyFence(req->device, req->fence, NULL);
+			free(req);
+			req = next;
+		}
+		pthread_mutex_destroy(&tl->lock);
+		pthread_cond_destroy(&tl->cond);
 	}
+	ctx->fences_ready = false;
+}
+
+/* An empty submit with a new fence on the queue, under the queue's lock:
+ * the fence signals once everything submitted to the queue before has
+ * finished. VK_NULL_HANDLE when that could not be done. */
+static VkFence queue_fence(struct vn_object *qo, VkDevice *device_out,
+			   const struct vn_device_fns **fns_out)
+{
+	struct vn_queue_data *q = qo->data;
+	struct vn_object *dev = vn_owner(qo, VN_OBJ_VkDevice);
+	struct vn_device_data *dd = dev ? dev->data : NULL;
+	if (!q || !dd)
+		return VK_NULL_HANDLE;
+	VkDevice device = (VkDevice)(uintptr_t)dev->handle;
+	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+	VkFence fence = VK_NULL_HANDLE;
+	if (dd->fns.CreateFence(device, &fci, NULL, &fence) != VK_SUCCESS)
+		return VK_NULL_HANDLE;
+	pthread_mutex_lock(&q->lock);
+	VkResult res = dd->fns.QueueSubmit((VkQueue)(uintptr_t)qo->handle, 0, NULL, fence);
+	pthread_mutex_unlock(&q->lock);
+	if (res != VK_SUCCESS) {
+		dd->fns.DestroyFence(device, fence, NULL);
+		return VK_NULL_HANDLE;
+	}
+	*device_out = device;
+	*fns_out = &dd->fns;
+	return fence;
 }
 
 int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id)
 {
 	if (ring_idx >= VN_MAX_TIMELINES)
 		return -EINVAL;
+	struct vn_timeline *tl = &ctx->tl[ring_idx];
 	struct vn_fence_req *req = calloc(1, sizeof(*req));
 	if (!req)
 		return -ENOMEM;
 	req->ring_idx = ring_idx;
 	req->fence_id = fence_id;
-	/* The queue is looked up and used under fence_lock so it cannot be
+	/* The queue is used under the timeline's lock so it cannot be
 	 * destroyed (and unbound) in between. */
-	pthread_mutex_lock(&ctx->fence_lock);
-	struct vn_object *qo = ring_idx ? ctx->timelines[ring_idx] : NULL;
-	if (qo && !atomic_load(&ctx->lost)) {
-		struct vn_queue_data *q = qo->data;
-		struct vn_object *dev = vn_owner(qo, VN_OBJ_VkDevice);
-		struct vn_device_data *dd = dev ? dev->data : NULL;
-		if (dd) {
-			VkDevice device = (VkDevice)(uintptr_t)dev->handle;
-			VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-			VkFence fence = VK_NULL_HANDLE;
-			if (dd->fns.CreateFence(device, &fci, NULL, &fence) == VK_SUCCESS) {
-				pthread_mutex_lock(&q->lock);
-				VkResult res = dd->fns.QueueSubmit((VkQueue)(uintptr_t)qo->handle, 0,
-								   NULL, fence);
-				pthread_mutex_unlock(&q->lock);
-				if (res == VK_SUCCESS) {
-					req->fence = fence;
-					req->device = device;
-					req->fns = &dd->fns;
-				} else {
-					dd->fns.DestroyFence(device, fence, NULL);
-				}
-			}
-		}
-	}
-	if (!req->fence && !ctx->fence_head) {
+	pthread_mutex_lock(&tl->lock);
+	struct vn_object *qo = ring_idx ? tl->queue : NULL;
+	if (qo && !atomic_load(&ctx->lost))
+		req->fence = queue_fence(qo, &req->device, &req->fns);
+	if (!req->fence && !tl->head) {
 		/* Nothing to wait for and nothing queued ahead: retire now. */
-		pthread_mutex_unlock(&ctx->fence_lock);
+		pthread_mutex_unlock(&tl->lock);
 		free(req);
 		retire(ctx, ring_idx, fence_id);
 		return 0;
 	}
-	*ctx->fence_tail = req;
-	ctx->fence_tail = &req->next;
-	pthread_cond_broadcast(&ctx->fence_cond);
-	pthread_mutex_unlock(&ctx->fence_lock);
+	if (!tl->started) {
+		if (pthread_create(&tl->thread, NULL, timeline_thread, tl)) {
+			pthread_mutex_unlock(&tl->lock);
+			if (req->fence)
+				req->fns->DestroyFence(req->device, req->fence, NULL);
+			free(req);
+			return -EAGAIN;
+		}
+		tl->started = true;
+	}
+	*tl->tail = req;
+	tl->tail = &req->next;
+	pthread_cond_signal(&tl->cond);
+	pthread_mutex_unlock(&tl->lock);
 	return 0;
+}
+
+void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			       struct vn_decoder *d)
+{
+	struct vn_args_vkQueueWaitIdle *a = args;
+	struct vn_objects *objs = &x->ctx->objs;
+	uint64_t id = vn_objects_id_of(objs, VN_OBJ_VkQueue, (uint64_t)(uintptr_t)a->queue);
+	struct vn_object *qo = id ? vn_objects_get(objs, id) : NULL;
+	if (!qo || !qo->data) {
+		vn_decoder_fail(d, "queue is NULL or orphaned");
+		return;
+	}
+	VkDevice device;
+	const struct vn_device_fns *fns;
+	VkFence fence = queue_fence(qo, &device, &fns);
+	if (!fence) {
+		/* No fence to be had: the plain call, holding the lock. */
+		vn_dispatch_generic(x, c, args, d);
+		return;
+	}
+	a->ret = fns->WaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX);
+	fns->DestroyFence(device, fence, NULL);
 }

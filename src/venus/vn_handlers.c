@@ -73,7 +73,7 @@ static VkExtensionProperties *host_device_exts(const struct vn_instance_fns *f,
 	if (!f->EnumerateDeviceExtensionProperties ||
 	    f->EnumerateDeviceExtensionProperties(pd, NULL, n, NULL) != VK_SUCCESS)
 		return NULL;
-	VkExtensionProperties *v = calloc(*n + 1, sizeof(*v));
+	VkExtensionProperties *v = calloc(*n + 2, sizeof(*v)); /* + emulated ones */
 	if (v && f->EnumerateDeviceExtensionProperties(pd, NULL, n, v) < 0)
 		*n = 0;
 	return v;
@@ -255,23 +255,29 @@ static struct vn_object *register_physical_device(struct venus_context *ctx,
 	return o;
 }
 
-static struct vn_object *instance_obj(struct vn_exec *x, VkInstance inst)
+/* The instance object and the one physical device it exposes (NULL when
+ * the chosen device is missing); fails the decoder for a bad instance. */
+static struct vn_object *instance_and_device(struct vn_exec *x, VkInstance inst,
+					     struct vn_decoder *d, VkPhysicalDevice *pd)
 {
 	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkInstance, (uint64_t)(uintptr_t)inst);
-	return vn_objects_get(&x->ctx->objs, id);
+	struct vn_object *io = vn_objects_get(&x->ctx->objs, id);
+	if (!io || !io->data) {
+		vn_decoder_fail(d, "instance is NULL");
+		return NULL;
+	}
+	*pd = chosen_physical_device(x->ctx, &((struct vn_instance_data *)io->data)->fns, inst);
+	return io;
 }
 
 static void h_enumerate_physical_devices(struct vn_exec *x, const struct vn_cmd_desc *c,
 					 void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkEnumeratePhysicalDevices *a = args;
-	struct vn_object *io = instance_obj(x, a->instance);
-	if (!io || !io->data) {
-		vn_decoder_fail(d, "instance is NULL");
+	VkPhysicalDevice pd;
+	struct vn_object *io = instance_and_device(x, a->instance, d, &pd);
+	if (!io)
 		return;
-	}
-	const struct vn_instance_fns *f = &((struct vn_instance_data *)io->data)->fns;
-	VkPhysicalDevice pd = chosen_physical_device(x->ctx, f, a->instance);
 	uint32_t n = pd ? 1 : 0;
 	a->ret = VK_SUCCESS;
 	if (!a->pPhysicalDeviceCount)
@@ -299,13 +305,10 @@ static void h_enumerate_physical_device_groups(struct vn_exec *x, const struct v
 					       void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkEnumeratePhysicalDeviceGroups *a = args;
-	struct vn_object *io = instance_obj(x, a->instance);
-	if (!io || !io->data) {
-		vn_decoder_fail(d, "instance is NULL");
+	VkPhysicalDevice pd;
+	struct vn_object *io = instance_and_device(x, a->instance, d, &pd);
+	if (!io)
 		return;
-	}
-	const struct vn_instance_fns *f = &((struct vn_instance_data *)io->data)->fns;
-	VkPhysicalDevice pd = chosen_physical_device(x->ctx, f, a->instance);
 	uint32_t n = pd ? 1 : 0;
 	a->ret = VK_SUCCESS;
 	if (!a->pPhysicalDeviceGroupCount)
@@ -359,8 +362,83 @@ static void h_enumerate_device_exts(struct vn_exec *x, const struct vn_cmd_desc 
 			host[k].specVersion = pe->spec_version;
 		k++;
 	}
+	/* Emulated (see h_external_semaphore_props); host has room for it. */
+	const struct vn_extension_info *sfd = protocol_ext("VK_KHR_external_semaphore_fd");
+	struct vn_physical_device_data *pdd = po->data;
+	if (host && sfd && pdd && !pdd->has_ext_semaphore_fd) {
+		snprintf(host[k].extensionName, sizeof(host[k].extensionName), "%s", sfd->name);
+		host[k].specVersion = sfd->spec_version;
+		k++;
+	}
+	const struct vn_extension_info *mod = protocol_ext("VK_EXT_image_drm_format_modifier");
+	if (host && mod && vn_drm_modifier_emulated(pdd)) {
+		snprintf(host[k].extensionName, sizeof(host[k].extensionName), "%s", mod->name);
+		host[k].specVersion = mod->spec_version;
+		k++;
+	}
 	a->ret = emit_props(host, k, a->pPropertyCount, a->pProperties);
 	free(host);
+}
+
+/*
+ * SYNC_FD binary semaphores, emulated when the host lacks
+ * VK_KHR_external_semaphore_fd: Mesa keeps sync_fd payloads in the guest
+ * and only asks the renderer to move the host semaphore's state
+ * (vkImportSemaphoreResourceMESA / vkWaitSemaphoreResourceMESA, which fall
+ * back to empty submits). Reporting SYNC_FD as importable/exportable is
+ * what lets Mesa 25 enable VK_KHR_synchronization2 and Vulkan 1.3.
+ */
+static bool is_binary_sync_fd(const VkPhysicalDeviceExternalSemaphoreInfo *info)
+{
+	if (!info || info->handleType != VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT)
+		return false;
+	for (const VkBaseInStructure *s = info->pNext; s; s = s->pNext)
+		if (s->sType == VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO &&
+		    ((const VkSemaphoreTypeCreateInfo *)s)->semaphoreType != VK_SEMAPHORE_TYPE_BINARY)
+			return false;
+	return true;
+}
+
+static void h_external_semaphore_props(struct vn_exec *x, const struct vn_cmd_desc *c,
+				       void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkGetPhysicalDeviceExternalSemaphoreProperties *a = args;
+	vn_dispatch_generic(x, c, args, d);
+	struct vn_object *po = pd_obj(x, a->physicalDevice);
+	struct vn_physical_device_data *pdd = po ? po->data : NULL;
+	if (d->fatal || !pdd || pdd->has_ext_semaphore_fd || !a->pExternalSemaphoreProperties ||
+	    !is_binary_sync_fd(a->pExternalSemaphoreInfo))
+		return;
+	VkExternalSemaphoreProperties *p = a->pExternalSemaphoreProperties;
+	p->exportFromImportedHandleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT;
+	p->compatibleHandleTypes = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT;
+	p->externalSemaphoreFeatures = VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT |
+				       VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT;
+}
+
+static void h_create_semaphore(struct vn_exec *x, const struct vn_cmd_desc *c,
+			       void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkCreateSemaphore *a = args;
+	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)a->device);
+	struct vn_object *dev = vn_objects_get(&x->ctx->objs, id);
+	struct vn_device_data *dd = dev ? dev->data : NULL;
+	struct vn_physical_device_data *pdd =
+		dd && dd->physical_device ? dd->physical_device->data : NULL;
+	if (pdd && !pdd->has_ext_semaphore_fd && a->pCreateInfo) {
+		/* The export request is the emulation's to honour, not the
+		 * host driver's (the decoded chain is ours to edit). */
+		const VkBaseInStructure **pp = (const VkBaseInStructure **)
+			&((VkSemaphoreCreateInfo *)a->pCreateInfo)->pNext;
+		while (*pp) {
+			if ((*pp)->sType == VK_STRUCTURE_TYPE_EXPORT_SEMAPHORE_CREATE_INFO) {
+				*pp = (*pp)->pNext;
+				continue;
+			}
+			pp = (const VkBaseInStructure **)&(*pp)->pNext;
+		}
+	}
+	vn_dispatch_generic(x, c, args, d);
 }
 
 static void free_device(struct vn_object *o)
@@ -569,8 +647,17 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkEnumerateDeviceExtensionProperties: return h_enumerate_device_exts;
 	case VN_CMD_vkCreateDevice: return h_create_device;
 	case VN_CMD_vkGetDeviceQueue: return h_get_device_queue;
+	case VN_CMD_vkQueueWaitIdle: return vn_handle_queue_wait_idle;
 	case VN_CMD_vkGetDeviceQueue2: return h_get_device_queue2;
 	case VN_CMD_vkResetDescriptorPool: return h_reset_descriptor_pool;
+	case VN_CMD_vkGetPhysicalDeviceExternalSemaphoreProperties: return h_external_semaphore_props;
+	case VN_CMD_vkCreateSemaphore: return h_create_semaphore;
+	case VN_CMD_vkCreateImage: return vn_handle_create_image;
+	case VN_CMD_vkGetDeviceImageMemoryRequirements: return vn_handle_device_image_reqs;
+	case VN_CMD_vkGetPhysicalDeviceFormatProperties2: return vn_handle_format_props2;
+	case VN_CMD_vkGetPhysicalDeviceImageFormatProperties2: return vn_handle_image_format_props2;
+	case VN_CMD_vkGetImageDrmFormatModifierPropertiesEXT: return vn_handle_image_modifier_props;
+	case VN_CMD_vkGetImageSubresourceLayout: return vn_handle_image_subresource_layout;
 	case VN_CMD_vkAllocateMemory: return vn_handle_allocate_memory;
 	case VN_CMD_vkGetMemoryResourcePropertiesMESA: return vn_handle_get_memory_resource_properties;
 	default: return NULL;

@@ -76,7 +76,7 @@ struct vn_ring {
 	pthread_cond_t cond;      /* notify, virtqueue seqno, stop */
 	pthread_cond_t head_cond; /* head advanced (vkWaitRingSeqnoMESA) */
 	bool stop, notified, started;
-	unsigned head_waiters;
+	_Atomic unsigned head_waiters; /* vkWaitRingSeqnoMESA callers */
 	uint64_t vq_seqno; /* latest vkSubmitVirtqueueSeqnoMESA */
 };
 
@@ -87,6 +87,18 @@ struct vn_fence_req {
 	VkFence fence; /* VK_NULL_HANDLE: retire when reached */
 	VkDevice device;
 	const struct vn_device_fns *fns;
+};
+
+/* One fence timeline (ring_idx): its bound queue and pending fences. */
+struct vn_timeline {
+	struct venus_context *ctx;
+	uint32_t idx;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct vn_object *queue; /* bound VkQueue, or NULL */
+	struct vn_fence_req *head, **tail;
+	pthread_t thread;
+	bool started, stop;
 };
 
 struct venus_context {
@@ -113,12 +125,8 @@ struct venus_context {
 	bool monitor_started, monitor_stop;
 
 	/* ring_idx -> queue timeline binding and fence retirement. */
-	pthread_mutex_t fence_lock;
-	pthread_cond_t fence_cond;
-	struct vn_object *timelines[VN_MAX_TIMELINES];
-	struct vn_fence_req *fence_head, **fence_tail;
-	pthread_t fence_thread;
-	bool fence_started, fence_stop;
+	struct vn_timeline tl[VN_MAX_TIMELINES];
+	bool fences_ready;
 };
 
 /* Per-type object data. */
@@ -131,6 +139,12 @@ struct vn_physical_device_data {
 	VkPhysicalDeviceMemoryProperties mem_props;
 	VkDeviceSize host_ptr_align;
 	bool has_ext_memory_host, has_ext_memory_fd, has_dma_buf;
+	/* Without it the renderer emulates SYNC_FD binary semaphores (see
+	 * vn_handlers.c), which Mesa 25 needs to expose Vulkan 1.3. */
+	bool has_ext_semaphore_fd;
+	/* Without it VK_EXT_image_drm_format_modifier is emulated with LINEAR
+	 * only (vn_drm_modifier.c), which Mesa needs for VK_KHR_swapchain. */
+	bool has_drm_format_modifier;
 };
 
 struct vn_device_data {
@@ -175,12 +189,27 @@ vn_handler_fn vn_handler_for(uint32_t cmd_type);
 
 /* vn_transport.c: MESA commands. */
 vn_handler_fn vn_transport_handler_for(uint32_t cmd_type);
+void vn_ring_head_published(struct vn_ring *r);
 void vn_rings_stop_all(struct venus_context *ctx);
 void vn_rings_set_fatal(struct venus_context *ctx);
 
 /* vn_memory.c */
 void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
 			       void *args, struct vn_decoder *d);
+/* vn_drm_modifier.c */
+bool vn_drm_modifier_emulated(const struct vn_physical_device_data *pdd);
+void vn_handle_create_image(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			    struct vn_decoder *d);
+void vn_handle_device_image_reqs(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				 struct vn_decoder *d);
+void vn_handle_format_props2(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			     struct vn_decoder *d);
+void vn_handle_image_format_props2(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				   struct vn_decoder *d);
+void vn_handle_image_modifier_props(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				    struct vn_decoder *d);
+void vn_handle_image_subresource_layout(struct vn_exec *x, const struct vn_cmd_desc *c,
+					void *args, struct vn_decoder *d);
 void vn_handle_get_memory_resource_properties(struct vn_exec *x,
 					      const struct vn_cmd_desc *c,
 					      void *args, struct vn_decoder *d);
@@ -195,5 +224,7 @@ void vn_fences_stop(struct venus_context *ctx);
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue);
 void vn_timeline_unbind_queue(struct venus_context *ctx, struct vn_object *queue);
 int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			       struct vn_decoder *d);
 
 #endif

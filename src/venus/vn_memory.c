@@ -35,6 +35,9 @@ void vn_physical_device_probe(const struct vn_instance_fns *f, VkPhysicalDevice 
 				data->has_ext_memory_host |= !strcmp(e, "VK_EXT_external_memory_host");
 				data->has_ext_memory_fd |= !strcmp(e, "VK_KHR_external_memory_fd");
 				data->has_dma_buf |= !strcmp(e, "VK_EXT_external_memory_dma_buf");
+				data->has_ext_semaphore_fd |= !strcmp(e, "VK_KHR_external_semaphore_fd");
+				data->has_drm_format_modifier |=
+					!strcmp(e, "VK_EXT_image_drm_format_modifier");
 			}
 		}
 		free(v);

@@ -219,3 +219,14 @@ size_t vn_objects_count(struct vn_objects *t)
 	pthread_mutex_unlock(&t->lock);
 	return n;
 }
+
+struct vn_object *vn_objects_child_of_type(struct vn_objects *t, struct vn_object *parent,
+					   uint32_t type)
+{
+	pthread_mutex_lock(&t->lock);
+	struct vn_object *o = parent->children;
+	while (o && o->type != type)
+		o = o->sib_next;
+	pthread_mutex_unlock(&t->lock);
+	return o;
+}

@@ -49,5 +49,8 @@ void vn_objects_remove(struct vn_objects *t, struct vn_object *obj);
 /* Forgets the children of obj, keeping obj. */
 void vn_objects_remove_children(struct vn_objects *t, struct vn_object *obj);
 size_t vn_objects_count(struct vn_objects *t);
+/* The first child of parent with this type, or NULL. */
+struct vn_object *vn_objects_child_of_type(struct vn_objects *t, struct vn_object *parent,
+					   uint32_t type);
 
 #endif

@@ -24,6 +24,12 @@ const char vm_run_usage[] =
 "                          where the serial console (ttyAMA0) goes (default\n"
 "                          stdio; raw terminal mode when stdin is a tty,\n"
 "                          Ctrl-A x quits)\n"
+"  --gpu                   virtio-gpu with Venus (Vulkan) on a host Vulkan\n"
+"                          device; fails if there is none\n"
+"  --gpu-device INDEX|NAME host device for --gpu (see `pearvisor gpu-list`;\n"
+"                          implies --gpu)\n"
+"  --screenshot PATH       with --gpu: write the display to PATH (PNG) on\n"
+"                          SIGUSR1 and when the VM stops\n"
 "  -h, --help              this text\n"
 "\n"
 "Devices: PL011 UART (ttyAMA0), virtio-mmio entropy source, one virtio-mmio\n"
@@ -176,6 +182,19 @@ enum vm_config_result vm_config_parse(struct vm_config *cfg, int argc, char **ar
 				snprintf(err, errlen, "--console '%s': expected stdio or file:PATH", v);
 				return VM_CONFIG_ERROR;
 			}
+		} else if (!strcmp(a, "--gpu")) {
+			cfg->gpu = true;
+		} else if (OPT("--gpu-device")) {
+			if (r < 0) return VM_CONFIG_ERROR;
+			cfg->gpu = true;
+			cfg->gpu_device = v;
+		} else if (OPT("--screenshot")) {
+			if (r < 0) return VM_CONFIG_ERROR;
+			if (!*v) {
+				snprintf(err, errlen, "--screenshot needs a file name");
+				return VM_CONFIG_ERROR;
+			}
+			cfg->screenshot = v;
 		} else {
 			snprintf(err, errlen, "unknown option '%s'", a);
 			return VM_CONFIG_ERROR;
@@ -184,6 +203,10 @@ enum vm_config_result vm_config_parse(struct vm_config *cfg, int argc, char **ar
 	}
 	if (!cfg->kernel) {
 		snprintf(err, errlen, "--kernel is required");
+		return VM_CONFIG_ERROR;
+	}
+	if (cfg->screenshot && !cfg->gpu) {
+		snprintf(err, errlen, "--screenshot needs --gpu");
 		return VM_CONFIG_ERROR;
 	}
 	if (cfg->mem_size < ARM64_MIN_RAM || cfg->mem_size > ARM64_MAX_RAM ||

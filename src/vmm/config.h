@@ -26,6 +26,9 @@ struct vm_config {
 	struct vm_disk disks[VM_MAX_DISKS];
 	enum vm_console console;
 	const char *console_path;
+	bool gpu;                   /* virtio-gpu with Venus (vm_gpu.c) */
+	const char *gpu_device;     /* --gpu-device INDEX|NAME, NULL: default */
+	const char *screenshot;     /* --screenshot PATH (SIGUSR1 and exit) */
 };
 
 enum vm_config_result { VM_CONFIG_OK, VM_CONFIG_HELP, VM_CONFIG_ERROR };

@@ -83,6 +83,28 @@ static bool deliver(struct console *c, const uint8_t *buf, size_t len)
 	return true;
 }
 
+size_t console_escape(bool *escape, const uint8_t *in, size_t n, uint8_t *out, bool *quit)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (*escape) {
+			*escape = false;
+			if (in[i] == 'x' || in[i] == 'X') {
+				*quit = true;
+				continue;
+			}
+			out[o++] = CTRL_A;     /* Ctrl-A, then the byte itself */
+			if (in[i] == CTRL_A)
+				continue;      /* ... unless that was Ctrl-A too */
+		} else if (in[i] == CTRL_A) {
+			*escape = true;
+			continue;
+		}
+		out[o++] = in[i];
+	}
+	return o;
+}
+
 static void *input_thread(void *arg)
 {
 	struct console *c = arg;
@@ -108,22 +130,14 @@ static void *input_thread(void *arg)
 			continue;
 		if (n <= 0)
 			break;      /* EOF: the guest simply gets no more input */
-		size_t o = 0;
-		for (ssize_t i = 0; i < n; i++) {
-			if (c->raw && escape) {
-				escape = false;
-				if (in[i] == 'x' || in[i] == 'X') {
-					c->on_quit(c->opaque);
-					continue;
-				}
-				out[o++] = CTRL_A;
-				if (in[i] == CTRL_A)
-					continue;
-			} else if (c->raw && in[i] == CTRL_A) {
-				escape = true;
-				continue;
-			}
-			out[o++] = in[i];
+		size_t o = (size_t)n;
+		if (c->raw) {
+			bool quit = false;
+			o = console_escape(&escape, in, (size_t)n, out, &quit);
+			if (quit)
+				c->on_quit(c->opaque);
+		} else {
+			memcpy(out, in, (size_t)n);
 		}
 		if (!deliver(c, out, o))
 			break;

@@ -1,5 +1,5 @@
 srcs-common += src/vmm/guest_mem.c src/vmm/mmio_bus.c src/vmm/config.c
-srcs-vmm += src/vmm/cmd_run.c src/vmm/vm.c src/vmm/console.c
+srcs-vmm += src/vmm/cmd_run.c src/vmm/vm.c src/vmm/console.c src/vmm/vm_gpu.c
 libs-vmm += -lfdt -lz
 
 # The virtio devices live in src/virtio (another subsystem); use them once

@@ -32,6 +32,7 @@
 #include "vmm/console.h"
 #include "vmm/guest_mem.h"
 #include "vmm/mmio_bus.h"
+#include "vmm/vm_gpu.h"
 #ifdef PV_HAVE_VIRTIO
 #include "virtio/mmio.h"
 #include "virtio/virtio.h"
@@ -84,6 +85,8 @@ struct vm {
 	_Atomic int stop;          /* enum stop_reason */
 	char stop_msg[200];
 	atomic_uint unhandled_mmio;
+	struct vm_gpu *gpu;        /* --gpu */
+	uint64_t gpu_shm_gpa;
 };
 
 static bool vm_stopping(struct vm *vm)
@@ -162,8 +165,10 @@ static void vcpu_loop(struct vm *vm, struct vcpu_slot *s)
 		int r = hv_vcpu_run(s->hv, &e);
 		if (r) {
 			char msg[120];
-			snprintf(msg, sizeof(msg), "vCPU %u: run failed: %s", s->index, strerror(-r));
-			vm_request_stop(vm, STOP_ERROR, msg);
+			/* KVM_RUN itself refusing (e.g. a vCPU left in a state it
+			 * cannot enter) counts with internal errors as a crash. */
+			snprintf(msg, sizeof(msg), "vCPU %u: cannot run: %s", s->index, strerror(-r));
+			vm_request_stop(vm, STOP_CRASH, msg);
 			return;
 		}
 		switch (e.reason) {
@@ -181,7 +186,12 @@ static void vcpu_loop(struct vm *vm, struct vcpu_slot *s)
 			return;
 		case HV_EXIT_INTERNAL_ERROR: {
 			char msg[200];
-			snprintf(msg, sizeof(msg), "vCPU %u: %s", s->index, e.error.msg);
+			uint64_t pc = 0;
+			if (hv_vcpu_get_reg(s->hv, HV_REG_PC, &pc) == 0)
+				snprintf(msg, sizeof(msg), "vCPU %u: %s (guest pc 0x%llx)",
+					 s->index, e.error.msg, (unsigned long long)pc);
+			else
+				snprintf(msg, sizeof(msg), "vCPU %u: %s", s->index, e.error.msg);
 			vm_request_stop(vm, STOP_CRASH, msg);
 			return;
 		}
@@ -195,13 +205,6 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu_slot *s = arg;
 	struct vm *vm = s->vm;
-
-	/* The kick signal must reach this thread; the main thread keeps the
-	 * stop signals. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	s->create_err = hv_vcpu_create(vm->hv, s->index, &s->hv);
 	pthread_barrier_wait(&vm->created);   /* main: finalize the VM */
@@ -278,8 +281,18 @@ static int create_virtio_devices(struct vm *vm)
 		return -1;
 	}
 	vm->pending[vm->nr_virtio++] = rng;
+	if (cfg->gpu) {
+		struct virtio_device *gd;
+		if (vm_gpu_create(cfg, vm->gpu_shm_gpa, &vm->gpu, &gd))
+			return -1;
+		vm->pending[vm->nr_virtio++] = gd;
+	}
 	return 0;
 #else
+	if (vm->cfg->gpu) {
+		pv_err("--gpu needs virtio support, which this build lacks");
+		return -1;
+	}
 	if (vm->cfg->nr_disks) {
 		pv_err("--disk needs virtio support, which this build lacks");
 		return -1;
@@ -422,6 +435,10 @@ static void wait_for_stop(struct vm *vm, const sigset_t *set)
 		int sig;
 		if (sigwait(set, &sig))
 			continue;
+		if (sig == SIGUSR1) {
+			vm_gpu_screenshot(vm->gpu);
+			continue;
+		}
 		if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
 			char msg[40];
 			snprintf(msg, sizeof(msg), "%s", strsignal(sig));
@@ -514,6 +531,9 @@ int vm_run(const struct vm_config *cfg)
 	}
 	if (cfg->append && strlen(cfg->append) >= 2048)
 		pv_warn("the kernel keeps only the first 2047 bytes of --append");
+	/* The GPU's host-visible window sits right above RAM. */
+	vm->gpu_shm_gpa = (vm->layout.ram_base + vm->layout.ram_size + VM_GPU_SHM_SIZE - 1) &
+			  ~(VM_GPU_SHM_SIZE - 1);
 	if (check_disks(cfg) || create_virtio_devices(vm))
 		goto out;
 	pv_debug("vmm: kernel %s (%s), %zu bytes at 0x%llx; initrd %llu bytes at 0x%llx",
@@ -523,14 +543,15 @@ int vm_run(const struct vm_config *cfg)
 	/* 2. The VM and its memory. */
 	struct hv_vm_config hc = {
 		.nr_vcpus = cfg->cpus,
-		.max_gpa = vm->layout.ram_base + vm->layout.ram_size,
+		.max_gpa = cfg->gpu ? vm->gpu_shm_gpa + VM_GPU_SHM_SIZE
+				    : vm->layout.ram_base + vm->layout.ram_size,
 		.gic_dist_base = ARM64_GIC_DIST_BASE,
 		.gic_redist_base = ARM64_GIC_REDIST_BASE,
 		.gic_nr_irqs = ARM64_GIC_NR_IRQS,
 	};
 	if (hv_vm_create(&hc, &vm->hv))
 		goto out;
-	if (alloc_ram(vm))
+	if (alloc_ram(vm) || (vm->gpu && vm_gpu_map(vm->gpu, vm->hv)))
 		goto out;
 	memcpy(guest_mem_ptr(&vm->mem, vm->layout.kernel_gpa, img.size), img.data, img.size);
 	arm64_image_free(&img);
@@ -549,6 +570,17 @@ int vm_run(const struct vm_config *cfg)
 		pv_err("%s", err);
 		goto out;
 	}
+#ifdef PV_HAVE_VIRTIO
+	/* The guest also gets a virtio console (hvc0) writing to the same
+	 * place. Host input stays with the UART, which Linux has from the first
+	 * instruction on; two readers of one stdin would split keystrokes. */
+	struct virtio_device *vcon = virtio_console_create(-1, console_out_fd(vm->con));
+	if (!vcon) {
+		pv_err("cannot create the virtio console");
+		goto out;
+	}
+	vm->pending[vm->nr_virtio++] = vcon;
+#endif
 	struct irq_line uart_irq = { irq_level, vm, ARM64_UART_SPI };
 	vm->uart = pl011_create(console_out_fd(vm->con), uart_irq);
 	if (!vm->uart ||
@@ -563,6 +595,8 @@ int vm_run(const struct vm_config *cfg)
 	sigaddset(&stop_set, SIGTERM);
 	sigaddset(&stop_set, SIGHUP);
 	sigaddset(&stop_set, WAKE_SIGNAL);
+	if (vm->gpu)
+		sigaddset(&stop_set, SIGUSR1);   /* screenshot request */
 	pthread_sigmask(SIG_BLOCK, &stop_set, &old_set);
 	masked = true;
 	if (console_start_input(vm->con, vm->uart, console_quit, vm))
@@ -578,7 +612,10 @@ out:
 		rc = report(vm);
 	if (masked)
 		pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+	if (ran)
+		vm_gpu_screenshot(vm->gpu);
 	destroy_virtio(vm);
+	vm_gpu_destroy(vm->gpu);
 	pl011_destroy(vm->uart);
 	if (vm->ram)
 		munmap(vm->ram, vm->layout.ram_size);

@@ -28,6 +28,6 @@ printf 'PV_VMM=%s\n' "$vmm" >"$out/demo-payload/config"
 cp tests/nested/l1-lib.sh "$out/demo-payload/"
 disk=$out/l2-demo.img
 cp --sparse=always "$img/l2-root.img" "$disk"
-echo "demo: booting L1; its console follows (L1 boot ~10 s, then the L2 boot ~30-60 s)"
+echo "demo: booting L1; its console follows (L1 ~10 s, then the L2 boot: 1-2 min, longer on a loaded host)"
 sh tests/nested/run-l1.sh --show --l2-disk "$disk" --log "$out/l1-demo.log" --timeout 600 \
 	tests/nested/l1-demo.sh "$out/demo-payload"/* >/dev/null

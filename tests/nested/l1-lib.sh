@@ -37,7 +37,8 @@ vm_exec() {
 		*) set -- "$@" "$a" ;;
 		esac
 	done
-	exec qemu-system-aarch64 -M virt,gic-version=3 -enable-kvm -cpu host \
+	# -no-reboot: a guest reboot ends qemu (status 0) instead of restarting.
+	exec qemu-system-aarch64 -M virt,gic-version=3 -enable-kvm -cpu host -no-reboot \
 		-display none -monitor none -serial stdio -nic none \
 		-kernel "$PV_L2_KERNEL" -initrd "$PV_L2_INITRD" "$@"
 }

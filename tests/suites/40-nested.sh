@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 out=build/nested
 mkdir -p "$out"
-checks="boot-poweroff cpus memory disk-lock disk-readback disk-persist disk-readonly
+checks="boot-poweroff cpus memory virtio-console disk-lock disk-readback disk-persist disk-readonly reboot-status
 	err-missing-kernel err-garbage-kernel err-too-little-memory err-unknown-option err-missing-disk"
 
 echo "nested: building/reusing the arm64 images (first build: ~10 min)"
@@ -51,7 +51,7 @@ run_l1() {
 	cp "$out/config-$vmm" "$out/payload-$vmm/config"
 	cp tests/nested/l1-lib.sh "$out/payload-$vmm/"
 	[ "$vmm" = pearvisor ] && cp "$pv" "$out/payload-$vmm/pearvisor"
-	echo "nested: L1 session with $vmm as the L2 VMM (log $out/l1-$vmm.log; ~3 min)"
+	echo "nested: L1 session with $vmm as the L2 VMM (log $out/l1-$vmm.log; 3-8 min by host load)"
 	sh tests/nested/run-l1.sh --l2-disk "$disk" --log "$out/l1-$vmm.log" --timeout 1200 \
 		tests/nested/l1-checks.sh "$out/payload-$vmm"/* >"$out/results-$vmm.txt"
 	rc=$?

@@ -114,6 +114,45 @@ TEST(venus_decode_create_buffer)
 	vn_objects_fini(&t);
 }
 
+/* A fixed-size array parameter is a pointer in C: the floats must land in
+ * the arena, and the pointer must point at them (vkCmdSetBlendConstants). */
+TEST(venus_decode_fixed_array_param)
+{
+	struct vn_objects t;
+	struct vn_arena a;
+	setup(&t, &a);
+	vn_objects_add(&t, 0x3000, VN_OBJ_VkCommandBuffer, 0xcb, NULL);
+	struct buf b = { .n = 0 };
+	u64(&b, 0x3000);
+	u64(&b, 4);
+	const float k[4] = { 0.25f, 0.5f, 0.75f, 1.0f };
+	for (int i = 0; i < 4; i++) {
+		uint32_t v;
+		memcpy(&v, &k[i], 4);
+		u32(&b, v);
+	}
+	struct vn_decoder d;
+	vn_decoder_init(&d, b.d, b.n, &a, &t);
+	struct vn_args_vkCmdSetBlendConstants args;
+	memset(&args, 0, sizeof(args));
+	CHECK(vn_decode_params(&d, &vn_cmd_vkCmdSetBlendConstants, &args));
+	CHECK_EQ(d.pos, b.n);
+	CHECK(args.blendConstants != NULL);
+	if (args.blendConstants)
+		CHECK(!memcmp(args.blendConstants, k, sizeof(k)));
+	CHECK_EQ(args.pad_, 0);
+
+	/* A wrong element count is refused. */
+	struct buf bad = b;
+	uint64_t three = 3;
+	memcpy(bad.d + 8, &three, 8);
+	vn_decoder_init(&d, bad.d, bad.n, &a, &t);
+	memset(&args, 0, sizeof(args));
+	CHECK(!vn_decode_params(&d, &vn_cmd_vkCmdSetBlendConstants, &args));
+	vn_arena_fini(&a);
+	vn_objects_fini(&t);
+}
+
 TEST(venus_decode_truncated_everywhere)
 {
 	struct vn_objects t;

@@ -4,6 +4,7 @@
  * reply in a reply stream, head published) with no guest driver.
  */
 #include <sched.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -39,10 +40,11 @@ static struct venus_renderer *renderer(void)
 	return r;
 }
 
-static unsigned retired;
+/* Fences retire on renderer threads. */
+static _Atomic unsigned retired;
 static void on_retire(void *opaque, uint32_t ring_idx, uint64_t fence_id)
 {
-	retired += (unsigned)fence_id;
+	atomic_fetch_add(&retired, (unsigned)fence_id);
 }
 
 static struct venus_context *context(void)
@@ -90,10 +92,10 @@ TEST(venus_truncated_header_and_fence)
 	CHECK_EQ(venus_context_submit(ctx, three, 3), -5);
 	venus_context_destroy(ctx);
 	ctx = context();
-	unsigned before = retired;
+	unsigned before = atomic_load(&retired);
 	CHECK_EQ(venus_context_submit_fence(ctx, 0, 5), 0); /* CPU timeline */
 	CHECK_EQ(venus_context_submit_fence(ctx, 3, 6), 0); /* unbound */
-	CHECK_EQ(retired - before, 11);
+	CHECK_EQ(atomic_load(&retired) - before, 11);
 	CHECK(venus_context_submit_fence(ctx, 1000, 1) < 0);
 	venus_context_destroy(ctx);
 }
@@ -229,4 +231,72 @@ TEST(venus_ring_round_trip)
 	munmap(reply, 4096);
 	close(fd);
 	close(rfd);
+}
+
+/* A whole object life cycle on the host's first Vulkan device, encoded by
+ * hand (no guest driver): instance, physical device, device, queue, a
+ * semaphore moved through the MESA sync-resource commands, and teardown. */
+TEST(venus_device_life_cycle_and_semaphore_resources)
+{
+	struct venus_context *ctx = context();
+	struct enc b = { .n = 0 };
+	u32(&b, VN_CMD_vkCreateInstance); u32(&b, 0);
+	u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO); u64(&b, 0); u32(&b, 0);
+	u64(&b, 0); u32(&b, 0); u64(&b, 0); u32(&b, 0); u64(&b, 0);
+	u64(&b, 0); u64(&b, 1); u64(&b, 1);
+	u32(&b, VN_CMD_vkEnumeratePhysicalDevices); u32(&b, 0);
+	u64(&b, 1); u64(&b, 1); u32(&b, 1); u64(&b, 1); u64(&b, 2);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
+	if (venus_context_object_count(ctx) < 2) {
+		printf("  (no host Vulkan device: skipped)\n");
+		venus_context_destroy(ctx);
+		return;
+	}
+	b.n = 0;
+	u32(&b, VN_CMD_vkCreateDevice); u32(&b, 0);
+	u64(&b, 2); u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO); u64(&b, 0);
+	u32(&b, 0); u32(&b, 1); u64(&b, 1);
+	u32(&b, VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO); u64(&b, 0); u32(&b, 0);
+	u32(&b, 0); u32(&b, 1); u64(&b, 1); u32(&b, 0x3f800000u);
+	u32(&b, 0); u64(&b, 0); u32(&b, 0); u64(&b, 0); u64(&b, 0);
+	u64(&b, 0); u64(&b, 1); u64(&b, 3);
+	u32(&b, VN_CMD_vkGetDeviceQueue); u32(&b, 0);
+	u64(&b, 3); u32(&b, 0); u32(&b, 0); u64(&b, 1); u64(&b, 4);
+	/* The same queue again, bound to fence timeline (ring_idx) 1. */
+	u32(&b, VN_CMD_vkGetDeviceQueue2); u32(&b, 0);
+	u64(&b, 3); u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_DEVICE_QUEUE_INFO_2);
+	u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_DEVICE_QUEUE_TIMELINE_INFO_MESA); u64(&b, 0);
+	u32(&b, 1);
+	u32(&b, 0); u32(&b, 0); u32(&b, 0); u64(&b, 1); u64(&b, 4);
+	u32(&b, VN_CMD_vkQueueWaitIdle); u32(&b, 0);
+	u64(&b, 4);
+	u32(&b, VN_CMD_vkCreateSemaphore); u32(&b, 0);
+	u64(&b, 3); u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO); u64(&b, 0);
+	u32(&b, 0); u64(&b, 0); u64(&b, 1); u64(&b, 5);
+	u32(&b, VN_CMD_vkImportSemaphoreResourceMESA); u32(&b, 0);
+	u64(&b, 3); u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_RESOURCE_INFO_MESA);
+	u64(&b, 0); u64(&b, 5); u32(&b, 0);
+	u32(&b, VN_CMD_vkWaitSemaphoreResourceMESA); u32(&b, 0);
+	u64(&b, 3); u64(&b, 5);
+	u32(&b, VN_CMD_vkDeviceWaitIdle); u32(&b, 0);
+	u64(&b, 3);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
+	CHECK_EQ(venus_context_object_count(ctx), 5);
+	/* Real fences on the bound timeline retire from its waiter thread;
+	 * the unbound timeline 2 retires at once. */
+	unsigned before = atomic_load(&retired);
+	CHECK_EQ(venus_context_submit_fence(ctx, 1, 100), 0);
+	CHECK_EQ(venus_context_submit_fence(ctx, 1, 200), 0);
+	CHECK_EQ(venus_context_submit_fence(ctx, 2, 1000), 0);
+	for (int i = 0; i < 5000 && atomic_load(&retired) - before != 1300; i++)
+		usleep(1000);
+	CHECK_EQ(atomic_load(&retired) - before, 1300);
+	b.n = 0;
+	u32(&b, VN_CMD_vkDestroySemaphore); u32(&b, 0); u64(&b, 3); u64(&b, 5); u64(&b, 0);
+	u32(&b, VN_CMD_vkDestroyDevice); u32(&b, 0); u64(&b, 3); u64(&b, 0);
+	u32(&b, VN_CMD_vkDestroyInstance); u32(&b, 0); u64(&b, 1); u64(&b, 0);
+	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
+	CHECK(!venus_context_is_lost(ctx));
+	CHECK_EQ(venus_context_object_count(ctx), 0);
+	venus_context_destroy(ctx);
 }

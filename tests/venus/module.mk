@@ -1,9 +1,5 @@
-# Venus renderer tests: codec/transport unit tests and a minimal vtest
-# server for end-to-end runs against Mesa's Venus driver.
-ifeq ($(GPU),1)
-host-progs += venus-vtest-mini
-venus-vtest-mini-srcs := tests/venus/vtest_mini.c
-endif
+# Venus renderer tests: codec/transport unit tests and vk-smoke, the client
+# that tests/suites/30-venus.sh runs against `pearvisor gpu-server`.
 ifeq ($(GPU),1)
 host-progs += vk-smoke
 vk-smoke-srcs := tests/venus/vk_smoke.c
@@ -12,4 +8,12 @@ ifeq ($(GPU),1)
 unit-tests += test_venus_codec test_venus_context
 test_venus_codec-srcs := $(unit-test-main) tests/unit/test_venus_codec.c
 test_venus_context-srcs := $(unit-test-main) tests/unit/test_venus_context.c
+endif
+# vk-smoke's compute shader, compiled at build time.
+$(GEN)/venus/fill_spv.h: tests/venus/fill.comp
+	@mkdir -p $(dir $@)
+	@echo "  GLSL    $<"
+	$(Q)glslangValidator -s -V --vn fill_spv -o $@ $<
+ifeq ($(GPU),1)
+gen-deps += $(GEN)/venus/fill_spv.h
 endif

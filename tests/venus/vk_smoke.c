@@ -3,7 +3,9 @@
  * against Mesa's Venus ICD over vtest; it exercises device creation,
  * host-visible memory mapping (the zero-copy blob path), buffers, command
  * buffers, queue submission with a fence, a timeline semaphore, an event
- * and a query pool, and checks the results. Prints "vk-smoke: OK".
+ * a query pool, a compute pipeline (descriptor set, push constants, pipeline
+ * cache) and a large vkCmdUpdateBuffer (indirect command streams), and
+ * checks the results. Prints "vk-smoke: OK".
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 
 #include <vulkan/vulkan.h>
+
+#include "venus/fill_spv.h" /* generated from tests/venus/fill.comp */
 
 #define CHECK_VK(expr)                                                      \
 	do {                                                                \
@@ -170,6 +174,93 @@ int main(void)
 			return 1;
 		}
 	}
+	/* Compute: dst[i] = i * 3 + 11, then a 48 KiB inline update over the
+	 * first half (too big for the ring: travels as a command stream). */
+	VkDescriptorSetLayoutBinding bind = { .binding = 0,
+		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = 1,
+		.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT };
+	VkDescriptorSetLayoutCreateInfo dslci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+		.bindingCount = 1, .pBindings = &bind };
+	VkDescriptorSetLayout dsl;
+	CHECK_VK(vkCreateDescriptorSetLayout(dev, &dslci, NULL, &dsl));
+	VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 };
+	VkPipelineLayoutCreateInfo plci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+					    .setLayoutCount = 1, .pSetLayouts = &dsl,
+					    .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
+	VkPipelineLayout pl;
+	CHECK_VK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
+	VkShaderModuleCreateInfo smci = { .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+					  .codeSize = sizeof(fill_spv), .pCode = fill_spv };
+	VkShaderModule sm;
+	CHECK_VK(vkCreateShaderModule(dev, &smci, NULL, &sm));
+	VkPipelineCacheCreateInfo pcci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO };
+	VkPipelineCache cache;
+	CHECK_VK(vkCreatePipelineCache(dev, &pcci, NULL, &cache));
+	VkComputePipelineCreateInfo cpci = {
+		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+		.stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+			   .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = sm, .pName = "main" },
+		.layout = pl };
+	VkPipeline pipe;
+	CHECK_VK(vkCreateComputePipelines(dev, cache, 1, &cpci, NULL, &pipe));
+	size_t cache_size = 0;
+	CHECK_VK(vkGetPipelineCacheData(dev, cache, &cache_size, NULL));
+	VkDescriptorPoolSize dps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 };
+	VkDescriptorPoolCreateInfo dpci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+					    .maxSets = 1, .poolSizeCount = 1, .pPoolSizes = &dps };
+	VkDescriptorPool dp;
+	CHECK_VK(vkCreateDescriptorPool(dev, &dpci, NULL, &dp));
+	VkDescriptorSetAllocateInfo dsai = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+					     .descriptorPool = dp, .descriptorSetCount = 1,
+					     .pSetLayouts = &dsl };
+	VkDescriptorSet ds;
+	CHECK_VK(vkAllocateDescriptorSets(dev, &dsai, &ds));
+	VkDescriptorBufferInfo dbi = { dst, 0, VK_WHOLE_SIZE };
+	VkWriteDescriptorSet wds = { .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+				     .dstSet = ds, .descriptorCount = 1,
+				     .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+				     .pBufferInfo = &dbi };
+	vkUpdateDescriptorSets(dev, 1, &wds, 0, NULL);
+	static uint32_t inline_data[12288];
+	for (uint32_t i = 0; i < 12288; i++)
+		inline_data[i] = 0xa5000000u | i;
+	CHECK_VK(vkResetCommandBuffer(cb, 0));
+	CHECK_VK(vkBeginCommandBuffer(cb, &bi));
+	vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
+	vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pl, 0, 1, &ds, 0, NULL);
+	uint32_t base = 11;
+	vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4, &base);
+	vkCmdDispatch(cb, SIZE / 4 / 64, 1, 1);
+	VkMemoryBarrier mb = { .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+			       .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+			       .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT };
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+	vkCmdUpdateBuffer(cb, dst, 0, sizeof(inline_data), inline_data);
+	CHECK_VK(vkEndCommandBuffer(cb));
+	CHECK_VK(vkResetFences(dev, 1, &fence));
+	VkSubmitInfo si2 = { .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+			     .commandBufferCount = 1, .pCommandBuffers = &cb };
+	CHECK_VK(vkQueueSubmit(queue, 1, &si2, fence));
+	CHECK_VK(vkWaitForFences(dev, 1, &fence, VK_TRUE, 10ull * 1000 * 1000 * 1000));
+	for (uint32_t i = 0; i < SIZE / 4; i++) {
+		uint32_t want = i < 12288 ? inline_data[i] : i * 3 + 11;
+		if (dst_map[i] != want) {
+			fprintf(stderr, "vk-smoke: compute word %u is %08x, want %08x\n", i,
+				dst_map[i], want);
+			return 1;
+		}
+	}
+	vkDestroyPipeline(dev, pipe, NULL);
+	vkDestroyPipelineCache(dev, cache, NULL);
+	vkDestroyShaderModule(dev, sm, NULL);
+	vkDestroyPipelineLayout(dev, pl, NULL);
+	vkDestroyDescriptorPool(dev, dp, NULL);
+	vkDestroyDescriptorSetLayout(dev, dsl, NULL);
+	printf("vk-smoke: compute and 48 KiB inline update OK (pipeline cache %zu bytes)\n",
+	       cache_size);
+
 	vkDestroyFence(dev, fence, NULL);
 	vkDestroySemaphore(dev, tl, NULL);
 	vkDestroyEvent(dev, ev, NULL);

@@ -1,0 +1,155 @@
+#!/bin/sh
+# pack.sh: build the carry bundle for bench/h100/run.sh (see docs/PERFORMANCE.md).
+#
+#   bench/h100/pack.sh [--root SID_ROOT] [--dest DIR] [--lavapipe]
+#
+# Takes a Debian sid guest root (default: the newest
+# /var/cache/pearvisor/roots/sid-*), overlays a scratch upper layer on it
+# (the cached root is never written), adds what the H100 machine lacks
+# (libXext for NVIDIA's libGLX_nvidia), and copies into a staging tree only
+# the programs the benchmark runs plus every library the dynamic loader
+# resolves for them. DEST (default /work/main/.carry) then holds:
+#   sid-bench.tar.xz   minimal sid userspace (llama-bench, test-backend-ops,
+#                      ggml Vulkan+CPU, Mesa Venus ICD, sid Vulkan loader,
+#                      glvnd, virgl_test_server, vkmark, vulkaninfo)
+#   model.gguf.xz      synthetic 1.1B Q4_0 llama model (make-model.py)
+#   pv/                pearvisor (gpu-server) and vn-micro, built here in
+#                      this worktree
+#   run.sh             bench/h100/run.sh
+# --lavapipe also writes /var/tmp/pv-bench-lavapipe.tar.xz (Mesa's lavapipe
+# and its LLVM) for `run.sh --lavapipe` here; it never travels.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+root=
+dest=/work/main/.carry
+want_lvp=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--root) root=$2; shift 2 ;;
+	--dest) dest=$2; shift 2 ;;
+	--lavapipe) want_lvp=1; shift ;;
+	*) echo "usage: pack.sh [--root SID_ROOT] [--dest DIR] [--lavapipe]" >&2; exit 2 ;;
+	esac
+done
+if [ -z "$root" ]; then
+	root=$(ls -dt /var/cache/pearvisor/roots/sid-* 2>/dev/null | grep -v '\.tmp' | head -1 || true)
+fi
+[ -n "$root" ] && [ -x "$root/usr/bin/llama-bench" ] || {
+	echo "pack.sh: no sid root with llama.cpp-tools (give --root)" >&2; exit 1; }
+echo "pack: root $root"
+
+scratch=/var/tmp/pv-bench-pack
+ov=$scratch/ov
+cleanup() {
+	for m in "$ov/merged/proc" "$ov/merged/dev" "$ov/merged"; do
+		mountpoint -q "$m" && umount "$m"
+	done
+	return 0
+}
+trap cleanup EXIT
+cleanup
+rm -rf "$scratch"
+mkdir -p "$ov/upper" "$ov/work" "$ov/merged" "$scratch/stage" "$dest"
+mount -t overlay overlay -o "lowerdir=$root,upperdir=$ov/upper,workdir=$ov/work" "$ov/merged"
+m=$ov/merged
+mount --bind /dev "$m/dev"
+mount -t proc proc "$m/proc"
+
+# NVIDIA's Vulkan ICD (libGLX_nvidia.so.0) needs libXext; python3-gguf and
+# vkmark may be missing from older roots.
+need=""
+for p in libggml0-backend-vulkan libxext6 python3-gguf vkmark vulkan-tools; do
+	chroot "$m" dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+done
+if [ -n "$need" ]; then
+	echo "pack: installing into the overlay:$need"
+	cp /etc/resolv.conf "$m/etc/resolv.conf" 2>/dev/null || true
+	chroot "$m" sh -c "apt-get -o Acquire::Check-Valid-Until=false update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Check-Valid-Until=false install -y -q --no-install-recommends $need" >"$scratch/apt.log" 2>&1 ||
+		{ tail -20 "$scratch/apt.log"; exit 1; }
+fi
+
+# The model: generated in the root (python3-gguf), checked to load below.
+if [ ! -s "$dest/model.gguf.xz" ] || [ "$here/make-model.py" -nt "$dest/model.gguf.xz" ]; then
+	echo "pack: generating the synthetic model"
+	cp "$here/make-model.py" "$m/tmp/make-model.py"
+	chroot "$m" python3 /tmp/make-model.py /tmp/model.gguf
+	xz -T2 -6 -c "$m/tmp/model.gguf" >"$dest/model.gguf.xz.tmp"
+	mv "$dest/model.gguf.xz.tmp" "$dest/model.gguf.xz"
+	rm -f "$m/tmp/model.gguf"
+fi
+
+# Entry points: programs and dlopen()ed modules the loader never lists.
+libdir=/usr/lib/x86_64-linux-gnu
+tbo=$(cd "$m" && ls usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-ops 2>/dev/null || find usr -name test-backend-ops -type f | head -1)
+[ -n "$tbo" ] || { echo "pack: test-backend-ops not found in the root" >&2; exit 1; }
+entries="/usr/bin/llama-bench /$tbo /usr/bin/virgl_test_server /usr/libexec/virgl_render_server /usr/bin/vulkaninfo /usr/bin/vkmark
+	$libdir/libvulkan_virtio.so $libdir/libvulkan.so.1 $libdir/libXext.so.6
+	$libdir/libEGL.so.1 $libdir/libGL.so.1 $libdir/libOpenGL.so.0 $libdir/libGLESv2.so.2
+	$libdir/libGLX.so.0 $libdir/libGLdispatch.so.0 /sbin/ldconfig"
+entries="$entries $(cd "$m" && find usr/lib -path '*ggml*' -name '*.so*' | sed 's|^|/|')"
+entries="$entries $(cd "$m" && find usr/lib/x86_64-linux-gnu/vkmark -name '*.so' 2>/dev/null | sed 's|^|/|')"
+data="/usr/share/vulkan/icd.d/virtio_icd.json /etc/ld.so.conf /etc/ld.so.conf.d /usr/share/vkmark
+	/usr/share/glvnd /etc/passwd /etc/group"
+
+list=$scratch/files
+: >"$list"
+for e in $entries; do
+	[ -e "$m$e" ] || { echo "pack: warning: $e not in the root" >&2; continue; }
+	echo "$e" >>"$list"
+	case $e in /sbin/ldconfig) continue ;; esac
+	chroot "$m" /usr/lib64/ld-linux-x86-64.so.2 --list "$e" 2>/dev/null |
+		sed -n 's/.*=> \(\/[^ ]*\) (0x.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' >>"$list" || {
+		echo "pack: ld.so --list failed for $e" >&2; exit 1; }
+done
+for d in $data; do [ -e "$m$d" ] && echo "$d" >>"$list"; done
+# Keep symlinks and what they point to.
+sort -u "$list" | while read -r f; do
+	echo "${f#/}"
+	real=$(chroot "$m" readlink -f "$f")
+	[ "$real" != "$f" ] && echo "${real#/}"
+done | sort -u >"$list.all"
+tar -C "$m" -cf - -T "$list.all" | tar -C "$scratch/stage" -xf -
+mkdir -p "$scratch/stage/dev" "$scratch/stage/proc" "$scratch/stage/tmp" "$scratch/stage/usr/local/nvidia" \
+	"$scratch/stage/pv" "$scratch/stage/out"
+# /usr/lib64 and /lib symlinks of the merged-/usr layout
+for l in lib lib64 bin sbin; do
+	[ -L "$m/$l" ] && cp -a "$m/$l" "$scratch/stage/$l"
+done
+mkdir -p "$scratch/stage/usr/lib64"
+cp -a "$m/usr/lib64/ld-linux-x86-64.so.2" "$scratch/stage/usr/lib64/"
+tar -C "$scratch/stage" -cf - . | xz -T2 -6 >"$dest/sid-bench.tar.xz"
+
+# Our programs, built in this worktree.
+make -C "$repo" -j2 build/x86_64/pearvisor build/x86_64/vn-micro >/dev/null ||
+	{ echo "pack: build failed"; exit 1; }
+rm -rf "$dest/pv"
+mkdir -p "$dest/pv"
+cp "$repo/build/x86_64/pearvisor" "$repo/build/x86_64/vn-micro" "$dest/pv/"
+strip "$dest/pv/"* 2>/dev/null || true
+# Libraries our programs take from this (bookworm) host that the sid root
+# lacks; run.sh puts /pv/lib last on the server's library path.
+mkdir -p "$dest/pv/lib"
+for b in "$dest"/pv/pearvisor "$dest"/pv/vn-micro; do
+	[ -e "$b" ] && ldd "$b" | awk '$3 ~ /^\// { print $1, $3 }'
+done | sort -u | while read -r name path; do
+	case $name in libc.so*|libm.so*|libvulkan.so*|ld-linux*) continue ;; esac
+	cp -L "$path" "$dest/pv/lib/$name"
+done
+cp "$here/run.sh" "$dest/run.sh"
+git -C "$repo" rev-parse --short HEAD >"$dest/pv/commit"
+
+if [ "$want_lvp" = 1 ]; then
+	lvp=$(cd "$m" && ls usr/lib/x86_64-linux-gnu/libvulkan_lvp.so)
+	{
+		echo "$lvp"
+		echo usr/share/vulkan/icd.d/lvp_icd.json
+		chroot "$m" /usr/lib64/ld-linux-x86-64.so.2 --list "/$lvp" |
+			sed -n 's/.*=> \/\([^ ]*\) (0x.*/\1/p'
+	} | sort -u >"$scratch/lvp.list"
+	tar -C "$m" -chf - -T "$scratch/lvp.list" | xz -T2 -3 >/var/tmp/pv-bench-lavapipe.tar.xz
+	echo "pack: lavapipe extra in /var/tmp/pv-bench-lavapipe.tar.xz"
+fi
+du -ab "$dest" | sort -n | tail -8
+echo "pack: done: $(du -sh "$dest" | cut -f1) in $dest"

@@ -1,0 +1,325 @@
+#!/bin/bash
+# run.sh: llama.cpp-class benchmarks, native against PearVisor's Venus
+# renderer against virglrenderer 1.3, side by side on one GPU. Made to run
+# on the device machine as one command from the repository root:
+#
+#   bash .carry/run.sh            (NVIDIA: /usr/local/nvidia, results in $OUT)
+#   bash .carry/run.sh --lavapipe /var/tmp/pv-bench-lavapipe.tar.xz
+#                                 (here, on Mesa's lavapipe, for debugging)
+#
+# Needs the bundle that bench/h100/pack.sh writes next to this script. Every
+# program runs in a chroot of the bundled Debian sid userspace, under
+# `timeout`, within an overall budget (PV_BENCH_BUDGET_S, default 510 s).
+# Modes:
+#   native        the program on the host driver directly
+#   native_nocm2  the same with ggml's NV_coopmat2 path off (Venus exposes
+#                 only KHR_cooperative_matrix): the like-for-like baseline
+#   pearvisor     Mesa Venus (vtest) -> pearvisor gpu-server -> host driver
+#   virgl         Mesa Venus (vtest) -> virgl_test_server --venus -> driver
+set -u
+carry=$(cd "$(dirname "$0")" && pwd)
+OUT=${OUT:-/tmp/pv-bench-out}
+budget=${PV_BENCH_BUDGET_S:-510}
+lvp_extra=
+quick=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--lavapipe) lvp_extra=$2; shift 2 ;;
+	--quick) quick=1; shift ;;
+	*) echo "usage: run.sh [--lavapipe EXTRA.tar.xz] [--quick]" >&2; exit 2 ;;
+	esac
+done
+mkdir -p "$OUT"
+T0=$(date +%s)
+elapsed() { echo $(( $(date +%s) - T0 )); }
+log() { echo "[$(elapsed)s] $*"; }
+# Seconds a step may take: its own cap, but never past the overall budget
+# (20 s kept back for the summary and unmounting).
+cap() {
+	local left=$(( budget - 20 - $(elapsed) ))
+	[ "$left" -lt "$1" ] && echo "$left" || echo "$1"
+}
+
+R=/tmp/pv-bench/root
+results=$OUT/results.tsv
+: >"$results"
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$results"; }
+
+cleanup() {
+	[ -n "${srv_pid:-}" ] && kill "$srv_pid" 2>/dev/null
+	for mnt in "$R/usr/local/nvidia" "$R/tmp" "$R/proc" "$R/dev"; do
+		mountpoint -q "$mnt" 2>/dev/null && umount -l "$mnt"
+	done
+	return 0
+}
+trap cleanup EXIT
+
+# ---- unpack -----------------------------------------------------------------
+cleanup
+rm -rf /tmp/pv-bench
+mkdir -p "$R"
+log "unpacking $(du -h "$carry/sid-bench.tar.xz" | cut -f1) userspace"
+xz -T0 -dc "$carry/sid-bench.tar.xz" | tar -x -C "$R" || { log "FATAL: unpack failed"; exit 1; }
+[ -n "$lvp_extra" ] && { xz -dc "$lvp_extra" | tar -x -C "$R" || exit 1; }
+xz -T0 -dc "$carry/model.gguf.xz" >"$R/model.gguf" || { log "FATAL: model unpack failed"; exit 1; }
+mkdir -p "$R/pv"
+cp -r "$carry"/pv/* "$R/pv/"
+mount --bind /dev "$R/dev"
+mount -t proc proc "$R/proc"
+mount -t tmpfs tmpfs "$R/tmp"
+if [ -z "$lvp_extra" ]; then
+	mount --bind -o ro /usr/local/nvidia "$R/usr/local/nvidia" ||
+		{ log "FATAL: no /usr/local/nvidia"; exit 1; }
+	host_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+	host_ld=/usr/local/nvidia/lib64
+	host_egl=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+else
+	host_icd=/usr/share/vulkan/icd.d/lvp_icd.json
+	host_ld=
+	host_egl=
+fi
+chroot "$R" /sbin/ldconfig
+log "unpacked; model $(du -h "$R/model.gguf" | cut -f1); pv commit $(cat "$R/pv/commit" 2>/dev/null)"
+
+tbo=$(cd "$R" && ls usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-ops)
+# ggml hides CPU-type devices (lavapipe) unless listed; harmless on NVIDIA.
+common_env=(PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/tmp LANG=C.UTF-8 GGML_VK_VISIBLE_DEVICES=0)
+host_env=(VK_DRIVER_FILES=$host_icd LD_LIBRARY_PATH=$host_ld)
+[ -n "$host_egl" ] && host_env+=(__EGL_VENDOR_LIBRARY_FILENAMES=$host_egl)
+venus_env=(VK_DRIVER_FILES=/usr/share/vulkan/icd.d/virtio_icd.json VN_DEBUG=vtest,init,result
+	VTEST_SOCKET_NAME=/tmp/vtest.sock)
+
+# crun SECONDS LOGFILE ENV... -- PROGRAM ARGS...: run in the chroot.
+crun() {
+	local t=$1 lf=$2; shift 2
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	echo "+ [$t s] ${envs[*]} $*" >>"$lf"
+	timeout -k 5 "$t" env -i "${common_env[@]}" "${envs[@]}" chroot "$R" "$@" >>"$lf" 2>&1
+	local rc=$?
+	echo "+ exit $rc" >>"$lf"
+	return $rc
+}
+
+# ---- servers ----------------------------------------------------------------
+srv_pid=
+srv_log=
+# start_server pearvisor|virgl LOG: a fresh server per client program, so
+# one program's failure cannot leak into the next.
+start_server() {
+	local kind=$1
+	srv_log=$2
+	rm -f "$R/tmp/vtest.sock"
+	local cmd
+	case $kind in
+	pearvisor)
+		cmd=(/pv/pearvisor gpu-server --socket /tmp/vtest.sock --device 0)
+		;;
+	virgl) cmd=(/usr/bin/virgl_test_server --venus --no-virgl --socket-path=/tmp/vtest.sock) ;;
+	esac
+	echo "+ server: ${cmd[*]}" >>"$srv_log"
+	timeout -k 5 "$(cap 400)" env -i "${common_env[@]}" "${host_env[@]}" PEARVISOR_LOG=${PEARVISOR_LOG:-info} \
+		LD_LIBRARY_PATH="${host_ld:+$host_ld:}/pv/lib" \
+		chroot "$R" "${cmd[@]}" >>"$srv_log" 2>&1 &
+	srv_pid=$!
+	for _ in $(seq 100); do
+		[ -S "$R/tmp/vtest.sock" ] && return 0
+		kill -0 "$srv_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "+ server did not come up" >>"$srv_log"
+	return 1
+}
+stop_server() {
+	[ -n "$srv_pid" ] || return 0
+	kill "$srv_pid" 2>/dev/null
+	wait "$srv_pid" 2>/dev/null
+	srv_pid=
+}
+
+# client MODE T LOG [ENV...] -- PROG ARGS: run one program in a mode.
+client() {
+	local mode=$1 t=$2 lf=$3; shift 3
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	local rc
+	case $mode in
+	native) crun "$(cap "$t")" "$lf" "${host_env[@]}" "${envs[@]}" -- "$@"; rc=$? ;;
+	native_nocm2) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_COOPMAT2=1 "${envs[@]}" -- "$@"; rc=$? ;;
+	pearvisor | virgl)
+		if ! start_server "$mode" "$OUT/server-$mode.log"; then
+			echo "+ no server" >>"$lf"
+			return 1
+		fi
+		echo "+ (server log: server-$mode.log)" >>"$lf"
+		echo "==== client: $* ($(basename "$lf"))" >>"$srv_log"
+		crun "$(cap "$t")" "$lf" "${venus_env[@]}" "${envs[@]}" -- "$@"
+		rc=$?
+		stop_server
+		;;
+	esac
+	return $rc
+}
+
+# ---- workloads ----------------------------------------------------------------
+run_vulkaninfo() {
+	local mode=$1
+	client "$mode" 30 "$OUT/$mode.log" -- /usr/bin/vulkaninfo --summary
+}
+
+run_micro() {
+	local mode=$1 lf=$OUT/$mode.log n=2000
+	[ "$quick" = 1 ] && n=300
+	local before
+	before=$(wc -l <"$lf" 2>/dev/null || echo 0)
+	if [ "$mode" = native ]; then
+		client "$mode" 60 "$lf" -- /pv/vn-micro all -n "$n"
+		tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
+			split($3, a, "="); split($4, b, "=");
+			print "micro:" $2 "\t" m "\t" a[2] "\t" b[2] }' >>"$results"
+		return
+	fi
+	# Fence feedback off: every vkGetFenceStatus is a guest->host round trip.
+	client "$mode" 60 "$lf" VN_PERF=no_fence_feedback -- /pv/vn-micro all -n "$n"
+	tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
+		split($3, a, "="); split($4, b, "=");
+		print "micro:" $2 "[no_fence_feedback]\t" m "\t" a[2] "\t" b[2] }' >>"$results"
+	before=$(wc -l <"$lf")
+	client "$mode" 60 "$lf" -- /pv/vn-micro submit -n "$n"
+	tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
+		split($3, a, "="); split($4, b, "=");
+		print "micro:" $2 "\t" m "\t" a[2] "\t" b[2] }' >>"$results"
+}
+
+run_llama_bench() {
+	local mode=$1 lf=$OUT/$mode.log args="-p 512 -n 128 -r 3" t=150
+	[ "$quick" = 1 ] && args="-p 32 -n 4 -r 1" t=60
+	local before
+	before=$(wc -l <"$lf" 2>/dev/null || echo 0)
+	# shellcheck disable=SC2086
+	client "$mode" "$t" "$lf" -- /usr/bin/llama-bench -m /model.gguf $args -ngl 99 -o md
+	# | model | size | params | backend | ngl | test | t/s |
+	tail -n +"$((before + 1))" "$lf" | awk -F'|' -v m="$mode" '
+		NF > 3 && $(NF-2) ~ /(pp|tg)[0-9]+/ { t=$(NF-2); v=$(NF-1); gsub(/ /, "", t);
+			split(v, a, "±"); gsub(/ /, "", a[1]); gsub(/ /, "", a[2]);
+			print "llama-bench:" t "\t" m "\t" a[1] "\t" a[2] }' >>"$results"
+}
+
+# test-backend-ops perf: one line per case, "... : N runs - X us/run - ..."
+tbo_ops="MUL_MAT SOFT_MAX FLASH_ATTN_EXT"
+run_tbo() {
+	local mode=$1 op=$2 t=$3
+	shift 3
+	local lf=$OUT/tbo-$op-$mode.log
+	client "$mode" "$t" "$lf" -- "/$tbo" perf -b Vulkan0 -o "$op" "$@"
+	awk -v m="$mode" '/us\/run/ {
+		c=$0; sub(/^[ \t]+/, "", c); sub(/\):.*/, ")", c);
+		for (i = 1; i <= NF; i++) if ($i == "us/run") v=$(i-1);
+		print "tbo:" c "\t" m "\t" v "\tus/run" }' "$lf" >>"$results"
+}
+
+run_mode() {
+	local mode=$1
+	log "== $mode"
+	[ "$mode" != native_nocm2 ] && { run_vulkaninfo "$mode"; log "$mode: vulkaninfo rc=$?"; }
+	[ "$mode" != native_nocm2 ] && { run_micro "$mode"; log "$mode: micro done"; }
+	run_llama_bench "$mode"; log "$mode: llama-bench rc=$?"
+	run_tbo "$mode" MUL_MAT "$([ "$quick" = 1 ] && echo 30 || echo 100)"; log "$mode: test-backend-ops MUL_MAT rc=$?"
+	if [ "$quick" = 0 ]; then
+		run_tbo "$mode" SOFT_MAX 40; log "$mode: test-backend-ops SOFT_MAX rc=$?"
+		run_tbo "$mode" FLASH_ATTN_EXT 50; log "$mode: test-backend-ops FLASH_ATTN_EXT rc=$?"
+	fi
+}
+
+if [ -z "$lvp_extra" ]; then
+	{ command -v nvidia-smi >/dev/null && nvidia-smi || /usr/local/nvidia/bin/nvidia-smi; } >"$OUT/nvidia-smi.txt" 2>&1
+	head -20 "$OUT/nvidia-smi.txt"
+fi
+modes=${PV_BENCH_MODES:-native pearvisor native_nocm2 virgl}
+for mode in $modes; do
+	run_mode "$mode"
+done
+
+# ---- summary ----------------------------------------------------------------
+# For throughput (t/s) "%native" is mode/native; for times (us) native/mode:
+# above 100% always means faster than native.
+summary=$OUT/summary.txt
+awk -F'\t' '
+	{ key[$1] = 1; v[$1, $2] = $3 }
+	function pct(k, m, base,   a, b) {
+		a = v[k, m]; b = v[k, base];
+		if (a == "" || b == "" || a + 0 == 0 || b + 0 == 0) return "-";
+		if (k ~ /^llama-bench/) return sprintf("%.1f%%", 100 * a / b);
+		return sprintf("%.1f%%", 100 * b / a);
+	}
+	function val(k, m) { return v[k, m] == "" ? "-" : v[k, m] }
+	END {
+		printf "%-70s %12s %12s %12s %12s %9s %9s %9s\n", "workload", "native", "nat-nocm2",
+			"pearvisor", "virgl", "pv/nat", "pv/nocm2", "pv/virgl";
+		n = 0;
+		for (k in key) keys[++n] = k;
+		# stable order: llama-bench, micro, then tbo
+		for (pass = 1; pass <= 3; pass++)
+			for (i = 1; i <= n; i++) {
+				k = keys[i];
+				if ((pass == 1) != (k ~ /^llama-bench/)) continue;
+				if (pass > 1 && ((pass == 2) != (k ~ /^micro/))) continue;
+				pv_nat = pct(k, "pearvisor", "native");
+				pv_cm = pct(k, "pearvisor", "native_nocm2");
+				pv_vg = "-";
+				if (v[k, "virgl"] != "" && v[k, "pearvisor"] != "")
+					pv_vg = (k ~ /^llama-bench/) ? sprintf("%.2fx", v[k, "pearvisor"] / v[k, "virgl"]) \
+						: sprintf("%.2fx", v[k, "virgl"] / v[k, "pearvisor"]);
+				printf "%-70s %12s %12s %12s %12s %9s %9s %9s\n", substr(k, 1, 70), val(k, "native"),
+					val(k, "native_nocm2"), val(k, "pearvisor"), val(k, "virgl"), pv_nat, pv_cm, pv_vg;
+			}
+		# geometric mean of per-case speed relative to native, per op
+		for (i = 1; i <= n; i++) {
+			k = keys[i];
+			if (k !~ /^tbo:/) continue;
+			op = k; sub(/^tbo:/, "", op); sub(/\(.*/, "", op);
+			split("native_nocm2 pearvisor virgl", ms, " ");
+			for (j = 1; j <= 3; j++) {
+				m = ms[j];
+				if (v[k, m] + 0 > 0 && v[k, "native"] + 0 > 0) {
+					g[op, m] += log(v[k, "native"] / v[k, m]); c[op, m]++;
+				}
+				if (m == "pearvisor" && v[k, m] + 0 > 0 && v[k, "native_nocm2"] + 0 > 0) {
+					g[op, "pv_nocm2"] += log(v[k, "native_nocm2"] / v[k, m]); c[op, "pv_nocm2"]++;
+				}
+			}
+			ops[op] = 1;
+		}
+		print "";
+		print "test-backend-ops, geometric mean of speed relative to native (cases present in both):";
+		for (op in ops) {
+			line = sprintf("  %-16s", op);
+			split("native_nocm2 pearvisor virgl pv_nocm2", ms, " ");
+			for (j = 1; j <= 4; j++) {
+				m = ms[j];
+				line = line sprintf("  %s/native=%s", (m == "pv_nocm2" ? "pearvisor/nocm2" : m),
+					c[op, m] ? sprintf("%.1f%% (%d cases)", 100 * exp(g[op, m] / c[op, m]), c[op, m]) : "-");
+				if (m == "pv_nocm2") line = substr(line, 1, length(line));
+			}
+			print line;
+		}
+	}' "$results" >"$summary"
+sed -i 's|pearvisor/nocm2/native=|pearvisor/nocm2=|' "$summary"
+{
+	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "host: $(uname -r), $(nproc) cpus"
+	[ -z "$lvp_extra" ] && grep -m1 -E 'Driver Version' "$OUT/nvidia-smi.txt"
+	grep -m1 -E 'deviceName' "$OUT/native.log" 2>/dev/null
+	grep -m1 -E 'ggml_vulkan: 0 =' "$OUT/native.log" 2>/dev/null
+	grep -m1 -E 'ggml_vulkan: 0 =' "$OUT/pearvisor.log" 2>/dev/null
+	grep -m1 -E 'ggml_vulkan: 0 =' "$OUT/virgl.log" 2>/dev/null
+	echo "server for 'pearvisor': pearvisor gpu-server"
+} >"$OUT/env.txt"
+cat "$OUT/env.txt"
+grep -v '^tbo:' "$summary" | head -30
+echo "(per-case test-backend-ops rows: summary.txt)"
+# At most 8 files come back from the device: all logs go in one archive.
+(cd "$OUT" && tar -czf logs.tar.gz --remove-files ./*.log nvidia-smi.txt 2>/dev/null)
+log "done"

@@ -1,0 +1,183 @@
+#!/bin/sh
+# 35-graphics: graphics through `pearvisor gpu-server` (docs/graphics.md).
+# Unmodified guest userspace from the trixie (Mesa 25.0.7) and sid (Mesa
+# 26.x) roots, Venus driver over vtest, lavapipe behind the server:
+#  - vkmark --winsys headless: every default scene completes (functional;
+#    FPS lines are logged, not asserted);
+#  - eglinfo (sid): EGL surfaceless + Zink reports a zink renderer on the
+#    "Virtio-GPU Venus" device;
+#  - piglit (sid, surfaceless_egl): the "spec@!opengl 1.0" group of
+#    quick_gl run with Zink on our Venus and with Zink on the root's own
+#    lavapipe; every per-test result must match, or the test must be listed
+#    with its cause in tests/graphics/piglit-allow.txt.
+# Every step has a timeout. PV_GFX_PIGLIT_FILTER overrides the piglit
+# test regex (a larger subset; it takes longer).
+set -u
+cd "$(dirname "$0")/../.."
+top=$PWD
+B=$top/build/x86_64
+VKMARK_SCENES=13   # vkmark 2025.01's default list: vertex x2, texture x2,
+                   # shading x4, effect2d x2, desktop, cube, clear
+PIGLIT_FILTER=${PV_GFX_PIGLIT_FILTER:-'spec@!opengl 1\.0@'}
+ALLOW=$top/tests/graphics/piglit-allow.txt
+# Not /tmp/pv-*: other suites clean up by that pattern.
+work=$(mktemp -d /tmp/gfxsuite.XXXXXX)
+chmod 755 "$work"
+sock=$work/vtest.sock
+log=$work/server.log
+logs=$top/build/test-logs
+mkdir -p "$logs"
+server=
+
+cleanup() {
+	[ -n "$server" ] && kill "$server" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+pass() { echo "PASS $*"; }
+fail() { echo "FAIL $*"; }
+skip() { echo "SKIP $*"; }
+progress() { echo "--- $*"; }
+
+progress "build"
+if timeout 1800 make -j2 all >"$work/build.log" 2>&1; then
+	pass build
+else
+	tail -30 "$work/build.log"; fail build
+	exit 1
+fi
+
+roots_ok=
+for s in trixie sid; do
+	progress "guest root $s (cached under /var/cache/pearvisor/roots)"
+	r=$(timeout 2400 sh guest/build-gpu-root.sh "$s" 2>"$work/root-$s.log" | tail -n 1)
+	if [ -n "$r" ] && [ -f "$r/.pv-root-complete" ]; then
+		pass "root-$s"
+		eval "root_$s=\$r"
+		roots_ok="$roots_ok $s"
+	else
+		tail -20 "$work/root-$s.log"; fail "root-$s"
+	fi
+done
+
+progress "starting gpu-server on $sock"
+VK_DRIVER_FILES=${PV_GFX_SERVER_ICD:-/usr/share/vulkan/icd.d/lvp_icd.json} \
+	"$B/pearvisor" gpu-server --socket "$sock" >"$log" 2>&1 &
+server=$!
+for _ in $(seq 60); do
+	grep -q "listening on" "$log" && break
+	kill -0 "$server" 2>/dev/null || break
+	sleep 1
+done
+if grep -q "listening on" "$log"; then
+	pass server-start
+else
+	cat "$log"; fail server-start
+	exit 1
+fi
+
+# in_root SUITE TIMEOUT CMD...: CMD in a root through the server;
+# PV_IN_ROOT_NATIVE=1 in the caller's env runs it on the root's lavapipe.
+in_root() {
+	_s=$1 _t=$2; shift 2
+	eval "_r=\$root_$_s"
+	VTEST_SOCKET_NAME=$sock timeout "$_t" bash tests/venus/in-root.sh "$_r" -- "$@"
+}
+
+# Zink over whichever Vulkan driver in-root selected, on EGL surfaceless
+# (no render node: the software loader path, where Zink takes CPU-type
+# devices only with LIBGL_ALWAYS_SOFTWARE; Venus reports lavapipe's type).
+ZINK_ENV="EGL_PLATFORM=surfaceless PIGLIT_PLATFORM=surfaceless_egl GALLIUM_DRIVER=zink
+	LIBGL_ALWAYS_SOFTWARE=1 MESA_LOADER_DRIVER_OVERRIDE=zink"
+
+vklog=$logs/35-graphics-vkmark.txt
+: >"$vklog"
+for s in $roots_ok; do
+	progress "vkmark --winsys headless, every default scene ($s, Venus)"
+	in_root "$s" 300 vkmark --winsys headless -s 320x240 -b :duration=2 \
+		>"$work/vkmark-$s.txt" 2>&1
+	st=$?
+	{ echo "== $s through gpu-server ($(date -u +%FT%TZ))"; cat "$work/vkmark-$s.txt"; } >>"$vklog"
+	n=$(grep -c '^\[.*FPS:' "$work/vkmark-$s.txt")
+	grep -E '^\[|Score' "$work/vkmark-$s.txt" | sed 's/^/    /'
+	if [ $st -eq 0 ] && [ "$n" -eq $VKMARK_SCENES ] &&
+	   grep -q "Device Name:.*Virtio-GPU Venus" "$work/vkmark-$s.txt" &&
+	   grep -q "vkmark Score" "$work/vkmark-$s.txt"; then
+		pass "vkmark-$s-all-scenes ($n scenes)"
+	else
+		tail -10 "$work/vkmark-$s.txt"; fail "vkmark-$s-all-scenes (exit $st, $n scenes)"
+	fi
+done
+
+case " $roots_ok " in
+*" sid "*)
+	progress "eglinfo: Zink on Venus, EGL surfaceless (sid)"
+	# shellcheck disable=SC2086
+	in_root sid 120 env $ZINK_ENV eglinfo.x86_64-linux-gnu -p surfaceless \
+		>"$work/eglinfo.txt" 2>&1
+	st=$?
+	r=$(grep -m1 "OpenGL core profile renderer" "$work/eglinfo.txt")
+	echo "    $r"
+	if [ $st -eq 0 ] && echo "$r" | grep -q "zink.*Virtio-GPU Venus"; then
+		pass eglinfo-zink-on-venus
+	else
+		grep -iE "error|warn" "$work/eglinfo.txt" | head; fail "eglinfo-zink-on-venus (exit $st)"
+	fi
+
+	progress "piglit '$PIGLIT_FILTER' (quick_gl): Zink on Venus vs Zink on lavapipe"
+	ok=1
+	for m in venus native; do
+		nat=0
+		[ $m = native ] && nat=1
+		# shellcheck disable=SC2086
+		PV_IN_ROOT_NATIVE=$nat in_root sid 900 env $ZINK_ENV piglit run -p surfaceless_egl \
+			-c -t "$PIGLIT_FILTER" quick_gl "$work/piglit-$m" >"$work/piglit-$m.txt" 2>&1 ||
+			{ tail -5 "$work/piglit-$m.txt"; fail "piglit-run-$m"; ok=0; }
+		PV_IN_ROOT_NATIVE=1 in_root sid 120 piglit summary console "$work/piglit-$m" \
+			>"$work/sum-$m.txt" 2>&1 || ok=0
+	done
+	if [ $ok = 1 ]; then
+		# "name: status" per test; a difference not in the allowlist fails.
+		grep -E '^[^ ].*: [a-z-]+$' "$work/sum-venus.txt" | sort >"$work/r-venus"
+		grep -E '^[^ ].*: [a-z-]+$' "$work/sum-native.txt" | sort >"$work/r-native"
+		pv=$(grep -c ': pass$' "$work/r-venus")
+		pn=$(grep -c ': pass$' "$work/r-native")
+		total=$(wc -l <"$work/r-native")
+		diff "$work/r-native" "$work/r-venus" | grep '^[<>]' | sed 's/^[<>] //; s/: [a-z-]*$//' |
+			sort -u >"$work/differ"
+		bad=0
+		while IFS= read -r t; do
+			if grep -v '^#' "$ALLOW" | sed 's/ *#.*//' | grep -qxF "$t"; then
+				echo "    differs (allowed): $t"
+			else
+				echo "    differs: $t: native $(grep -F "$t:" "$work/r-native" | head -1 | sed 's/.*: //')," \
+					"venus $(grep -F "$t:" "$work/r-venus" | head -1 | sed 's/.*: //')"
+				bad=$((bad + 1))
+			fi
+		done <"$work/differ"
+		cp "$work/sum-venus.txt" "$logs/35-graphics-piglit-venus.txt"
+		cp "$work/sum-native.txt" "$logs/35-graphics-piglit-native.txt"
+		echo "    results: $total, pass: venus $pv, native $pn"
+		if [ "$total" -gt 0 ] && [ "$pv" -gt 0 ] && [ $bad -eq 0 ]; then
+			pass "piglit-zink-venus-matches-native ($pv/$total pass on both)"
+		else
+			fail "piglit-zink-venus-matches-native (venus $pv, native $pn of $total; $bad unexplained differences)"
+		fi
+	fi
+	;;
+*)
+	skip "eglinfo-zink-on-venus: no sid root"
+	skip "piglit-zink-venus-matches-native: no sid root"
+	;;
+esac
+
+progress "server after the run"
+if kill -0 "$server" 2>/dev/null && ! grep -qiE "AddressSanitizer|runtime error|segmentation|lost:" "$log"; then
+	pass server-alive-log-clean
+else
+	tail -20 "$log"; fail server-alive-log-clean
+fi
+kill -TERM "$server" 2>/dev/null
+wait "$server" 2>/dev/null
+server=
