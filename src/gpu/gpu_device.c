@@ -186,3 +186,32 @@ int gpu_select(const struct gpu_device_info *devs, uint32_t count, const char *s
 		pv_err("gpu:   (none)");
 	return -1;
 }
+
+int gpu_choose(const char *spec, const char *who, const char *verb,
+	       uint8_t uuid_out[VK_UUID_SIZE])
+{
+	struct gpu_device_info *devs = NULL;
+	uint32_t ndev = 0;
+	if (gpu_enumerate(&devs, &ndev))
+		return -1;
+	if (ndev == 0) {
+		pv_err("%s: no Vulkan device on this host (is a Vulkan driver such as "
+		       "lavapipe installed?)", who);
+		free(devs);
+		return -1;
+	}
+	int sel = gpu_select(devs, ndev, spec);
+	if (sel < 0) {
+		free(devs);
+		return -1;
+	}
+	const struct gpu_device_info *d = &devs[sel];
+	char uuid[37];
+	gpu_format_uuid(d->uuid, uuid);
+	pv_info("%s: %s device [%u] %s (%s, driver %s, uuid %s)", who, verb, d->index,
+		d->name, gpu_device_type_name(d->type),
+		d->driver_name[0] ? d->driver_name : "?", uuid);
+	memcpy(uuid_out, d->uuid, VK_UUID_SIZE);
+	free(devs);
+	return 0;
+}

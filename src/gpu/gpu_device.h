@@ -36,6 +36,15 @@ int gpu_enumerate(struct gpu_device_info **out, uint32_t *count);
  */
 int gpu_select(const struct gpu_device_info *devs, uint32_t count, const char *spec);
 
+/*
+ * What every GPU consumer does at start: enumerate, pick by spec (as
+ * gpu_select), and say which device is used, as "<who>: <verb> device [N]
+ * NAME (type, driver, uuid)". Fills uuid_out. Returns 0, or -1 after
+ * logging why (no device, or the one asked for does not exist).
+ */
+int gpu_choose(const char *spec, const char *who, const char *verb,
+	       uint8_t uuid_out[VK_UUID_SIZE]);
+
 const char *gpu_device_type_name(VkPhysicalDeviceType type);
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", NUL-terminated. */
 void gpu_format_uuid(const uint8_t uuid[VK_UUID_SIZE], char out[37]);

@@ -26,31 +26,17 @@ struct vm_gpu {
 int vm_gpu_create(const struct vm_config *cfg, uint64_t shm_gpa, struct vm_gpu **out,
 		  struct virtio_device **dev)
 {
-	struct gpu_device_info *devs = NULL;
-	uint32_t ndev = 0;
 	struct vm_gpu *g = calloc(1, sizeof(*g));
 	if (!g)
 		return -1;
 	g->cfg = cfg;
-	if (gpu_enumerate(&devs, &ndev) || ndev == 0) {
-		pv_err("--gpu: no Vulkan device on this host (is a Vulkan driver such as "
-		       "lavapipe installed?)");
-		goto fail;
-	}
-	int sel = gpu_select(devs, ndev, cfg->gpu_device);
-	if (sel < 0)
-		goto fail;
-	char uuid[37];
-	gpu_format_uuid(devs[sel].uuid, uuid);
-	pv_info("gpu: host device [%u] %s (%s, driver %s, uuid %s)", devs[sel].index,
-		devs[sel].name, gpu_device_type_name(devs[sel].type),
-		devs[sel].driver_name[0] ? devs[sel].driver_name : "?", uuid);
 	struct venus_renderer_options ropts;
 	memset(&ropts, 0, sizeof(ropts));
-	memcpy(ropts.device_uuid, devs[sel].uuid, sizeof(ropts.device_uuid));
+	if (gpu_choose(cfg->gpu_device, "gpu", "host", ropts.device_uuid))
+		goto fail;
 	int err = venus_renderer_create(&ropts, &g->renderer);
 	if (err) {
-		pv_err("--gpu: cannot start the Venus renderer on %s: %s", devs[sel].name,
+		pv_err("--gpu: cannot start the Venus renderer: %s",
 		       strerror(-err));
 		goto fail;
 	}
@@ -67,12 +53,10 @@ int vm_gpu_create(const struct vm_config *cfg, uint64_t shm_gpa, struct vm_gpu *
 	g->dev = virtio_gpu_create(&dc);
 	if (!g->dev)
 		goto fail;
-	free(devs);
 	*dev = g->dev;
 	*out = g;
 	return 0;
 fail:
-	free(devs);
 	vm_gpu_destroy(g);
 	return -1;
 }

@@ -60,23 +60,10 @@ int cmd_gpu_server(int argc, char **argv)
 	 * would try to connect back to this very server. */
 	unsetenv("VN_DEBUG");
 
-	struct gpu_device_info *devs;
-	uint32_t ndev;
-	if (gpu_enumerate(&devs, &ndev))
-		return 1;
-	int sel = gpu_select(devs, ndev, device);
-	if (sel < 0) {
-		free(devs);
-		return 1;
-	}
-	char uuid[37];
-	gpu_format_uuid(devs[sel].uuid, uuid);
-	pv_info("gpu-server: serving device [%u] %s (%s, driver %s, uuid %s)", devs[sel].index,
-		devs[sel].name, gpu_device_type_name(devs[sel].type),
-		devs[sel].driver_name[0] ? devs[sel].driver_name : "?", uuid);
 	struct venus_renderer_options ropts;
-	memcpy(ropts.device_uuid, devs[sel].uuid, sizeof(ropts.device_uuid));
-	free(devs);
+	memset(&ropts, 0, sizeof(ropts));
+	if (gpu_choose(device, "gpu-server", "serving", ropts.device_uuid))
+		return 1;
 
 	/* Stop signals arrive through a signalfd the accept loop polls;
 	 * SIGPIPE is ignored so a vanished client is just an EPIPE. */
