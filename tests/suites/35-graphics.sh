@@ -96,6 +96,7 @@ ZINK_ENV="EGL_PLATFORM=surfaceless PIGLIT_PLATFORM=surfaceless_egl GALLIUM_DRIVE
 	LIBGL_ALWAYS_SOFTWARE=1 MESA_LOADER_DRIVER_OVERRIDE=zink"
 
 vklog=$logs/35-graphics-vkmark.txt
+: >"$logs/35-graphics-servers.log"
 : >"$vklog"
 for s in $roots_ok; do
 	progress "vkmark --winsys headless, every default scene ($s, Venus)"
