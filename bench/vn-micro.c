@@ -173,27 +173,17 @@ static void gpu_fini(struct gpu *g)
 	vkDestroyInstance(g->inst, NULL);
 }
 
-/* The fence is never submitted, so each call must report NOT_READY. */
-static double one_status(struct gpu *g)
+/* One status query: the fence is never submitted and the event never set,
+ * so every call must report NOT_READY / EVENT_RESET. */
+static double one_status(struct gpu *g, bool event)
 {
 	double t0 = now_us();
-	VkResult r = vkGetFenceStatus(g->dev, g->fence);
+	VkResult r = event ? vkGetEventStatus(g->dev, g->event) : vkGetFenceStatus(g->dev, g->fence);
 	double t1 = now_us();
-	if (r != VK_NOT_READY) {
-		fprintf(stderr, "vn-micro: vkGetFenceStatus returned %d, want NOT_READY\n", r);
-		exit(1);
-	}
-	return t1 - t0;
-}
-
-/* The event is never set, so each call must report VK_EVENT_RESET. */
-static double one_event_status(struct gpu *g)
-{
-	double t0 = now_us();
-	VkResult r = vkGetEventStatus(g->dev, g->event);
-	double t1 = now_us();
-	if (r != VK_EVENT_RESET) {
-		fprintf(stderr, "vn-micro: vkGetEventStatus returned %d, want EVENT_RESET\n", r);
+	VkResult want = event ? VK_EVENT_RESET : VK_NOT_READY;
+	if (r != want) {
+		fprintf(stderr, "vn-micro: %s returned %d, want %d\n",
+			event ? "vkGetEventStatus" : "vkGetFenceStatus", r, want);
 		exit(1);
 	}
 	return t1 - t0;
@@ -214,14 +204,13 @@ static double one_submit(struct gpu *g)
 	return t1 - t0;
 }
 
-static void test_status(struct gpu *g, int iters, const char *name,
-			double (*one)(struct gpu *))
+static void test_status(struct gpu *g, int iters, const char *name, bool event)
 {
 	double *t = calloc((size_t)iters, sizeof(*t));
 	for (int i = 0; i < 200; i++)
-		one(g);
+		one_status(g, event);
 	for (int i = 0; i < iters; i++)
-		t[i] = one(g);
+		t[i] = one_status(g, event);
 	report(name, t, iters);
 	free(t);
 }
@@ -243,11 +232,11 @@ static void test_wake(struct gpu *g, int iters)
 {
 	double *ts = calloc((size_t)iters, sizeof(*ts));
 	double *tw = calloc((size_t)iters, sizeof(*tw));
-	one_status(g);
+	one_status(g, false);
 	one_submit(g);
 	for (int i = 0; i < iters; i++) {
 		sleep_us(2000);
-		ts[i] = one_status(g);
+		ts[i] = one_status(g, false);
 		sleep_us(2000);
 		tw[i] = one_submit(g);
 	}
@@ -284,9 +273,9 @@ int main(int argc, char **argv)
 	gpu_init(&g, dev_index);
 	bool all = !strcmp(which, "all");
 	if (all || !strcmp(which, "null"))
-		test_status(&g, iters, "null_sync_call", one_status);
+		test_status(&g, iters, "null_sync_call", false);
 	if (all || !strcmp(which, "event"))
-		test_status(&g, iters, "null_sync_call_event", one_event_status);
+		test_status(&g, iters, "null_sync_call_event", true);
 	if (all || !strcmp(which, "submit"))
 		test_submit(&g, iters);
 	if (all || !strcmp(which, "wake"))

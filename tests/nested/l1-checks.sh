@@ -57,7 +57,7 @@ fi
 # on the same (writable, in-use) disk must be refused.
 t0=$(date +%s.%N)
 vm_start boot1 --cpus 2 --memory 1G --disk "$D" \
-	--append "$L2_APPEND_BASE pv.test=nproc,meminfo,write pv.token=$PV_TOKEN"
+	--append "$L2_APPEND_BASE pv.test=nproc,meminfo,write,hvc pv.token=$PV_TOKEN"
 pid1=$VM_PID
 # The second VM must come after the first holds the disk: it has the disk
 # open, and its guest is printing or 10 s have passed since the open (qemu
@@ -113,6 +113,13 @@ m=$(result boot1 memtotal_kb)
 ok=0
 [ -n "$m" ] && [ "$m" -le 1048576 ] && [ "$m" -ge $((1048576 - 98304)) ] && ok=1
 check memory $ok "--memory 1G but MemTotal=${m:-?} kB"
+# The virtio console (hvc0) shares the serial console's output.
+if [ "$PV_VMM" = pearvisor ]; then
+	h=$(result boot1 hvc)
+	ok=0
+	[ "$h" = ok ] && tr -d '\r' </tmp/boot1.log | grep -q "PV-HVC0-LINE $PV_TOKEN" && ok=1
+	check virtio-console $ok "hvc=${h:-?}: the guest's /dev/hvc0 line did not reach the console"
+fi
 w=$(result boot1 write)
 echo "PVR INFO write=$w"
 [ "$w" = ok ] && echo "PVR WROTE $PV_TOKEN"

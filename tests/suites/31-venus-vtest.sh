@@ -1,7 +1,7 @@
 #!/bin/sh
 # 31-venus-vtest: the Venus stack end to end through pearvisor gpu-server
-# on this machine's lavapipe (30-venus covers the renderer with its own
-# minimal server and host-side clients).
+# on this machine's lavapipe (30-venus covers host-side clients, vk-smoke and
+# vn-micro against the same server).
 # Builds pearvisor, builds (or reuses) the trixie and sid guest roots, starts
 # `pearvisor gpu-server` on a temporary socket and drives it with the roots'
 # unmodified Mesa Venus drivers: full vulkaninfo, pv-vktest (with the

@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/../.."
 out=build/nested
 mkdir -p "$out"
-checks="boot-poweroff cpus memory disk-lock disk-readback disk-persist disk-readonly reboot-status
+checks="boot-poweroff cpus memory virtio-console disk-lock disk-readback disk-persist disk-readonly reboot-status
 	err-missing-kernel err-garbage-kernel err-too-little-memory err-unknown-option err-missing-disk"
 
 echo "nested: building/reusing the arm64 images (first build: ~10 min)"
