@@ -9,7 +9,9 @@
 #  - piglit (sid, surfaceless_egl): the "spec@!opengl 1.0" group of
 #    quick_gl run with Zink on our Venus and with Zink on the root's own
 #    lavapipe; every per-test result must match, or the test must be listed
-#    with its cause in tests/graphics/piglit-allow.txt.
+#    with its cause in tests/graphics/piglit-allow.txt. For this step a
+#    second gpu-server runs inside the sid root, so both runs end on the
+#    same lavapipe (Mesa 26.2.6) and only Venus + our renderer differ.
 # Every step has a timeout. PV_GFX_PIGLIT_FILTER overrides the piglit
 # test regex (a larger subset; it takes longer).
 set -u
@@ -28,9 +30,11 @@ log=$work/server.log
 logs=$top/build/test-logs
 mkdir -p "$logs"
 server=
+server2=
 
 cleanup() {
 	[ -n "$server" ] && kill "$server" 2>/dev/null
+	[ -n "$server2" ] && kill "$server2" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -92,6 +96,7 @@ ZINK_ENV="EGL_PLATFORM=surfaceless PIGLIT_PLATFORM=surfaceless_egl GALLIUM_DRIVE
 	LIBGL_ALWAYS_SOFTWARE=1 MESA_LOADER_DRIVER_OVERRIDE=zink"
 
 vklog=$logs/35-graphics-vkmark.txt
+: >"$logs/35-graphics-servers.log"
 : >"$vklog"
 for s in $roots_ok; do
 	progress "vkmark --winsys headless, every default scene ($s, Venus)"
@@ -125,13 +130,29 @@ case " $roots_ok " in
 		grep -iE "error|warn" "$work/eglinfo.txt" | head; fail "eglinfo-zink-on-venus (exit $st)"
 	fi
 
+	progress "gpu-server inside the sid root (its lavapipe) for piglit"
+	# The binary is built here; its one library the root lacks is copied.
+	mkdir -p "$work/lib"
+	cp -L "$(ldconfig -p | sed -n 's/.*libfdt.so.1 .*=> //p' | head -n 1)" "$work/lib/"
+	sock2=$work/vtest-sid.sock
+	PV_IN_ROOT_NATIVE=1 VTEST_SOCKET_NAME=$sock2 PV_IN_ROOT_BIND=$B \
+		bash tests/venus/in-root.sh "$root_sid" -- env LD_LIBRARY_PATH="$work/lib" \
+		"$B/pearvisor" gpu-server --socket "$sock2" >"$work/server-sid.log" 2>&1 &
+	server2=$!
+	for _ in $(seq 60); do
+		grep -q "listening on" "$work/server-sid.log" && break
+		kill -0 "$server2" 2>/dev/null || break
+		sleep 1
+	done
+	grep -q "listening on" "$work/server-sid.log" || { cat "$work/server-sid.log"; fail server-in-sid-root; }
 	progress "piglit '$PIGLIT_FILTER' (quick_gl): Zink on Venus vs Zink on lavapipe"
 	ok=1
 	for m in venus native; do
 		nat=0
 		[ $m = native ] && nat=1
 		# shellcheck disable=SC2086
-		PV_IN_ROOT_NATIVE=$nat in_root sid 900 env $ZINK_ENV piglit run -p surfaceless_egl \
+		VTEST_SOCKET_NAME=$sock2 PV_IN_ROOT_NATIVE=$nat timeout 900 bash tests/venus/in-root.sh \
+			"$root_sid" -- env $ZINK_ENV piglit run -p surfaceless_egl \
 			-c -t "$PIGLIT_FILTER" quick_gl "$work/piglit-$m" >"$work/piglit-$m.txt" 2>&1 ||
 			{ tail -5 "$work/piglit-$m.txt"; fail "piglit-run-$m"; ok=0; }
 		PV_IN_ROOT_NATIVE=1 in_root sid 120 piglit summary console "$work/piglit-$m" \
@@ -172,12 +193,23 @@ case " $roots_ok " in
 	;;
 esac
 
-progress "server after the run"
-if kill -0 "$server" 2>/dev/null && ! grep -qiE "AddressSanitizer|runtime error|segmentation|lost:" "$log"; then
-	pass server-alive-log-clean
+progress "servers after the run"
+for l in "$log" "$work/server-sid.log"; do
+	[ -f "$l" ] || continue
+	cat "$l" >>"$logs/35-graphics-servers.log"
+	if grep -qiE "AddressSanitizer|runtime error|segmentation|lost:" "$l"; then
+		tail -20 "$l"; fail "server-log-clean ($(basename "$l"))"
+	else
+		pass "server-log-clean ($(basename "$l"))"
+	fi
+done
+if kill -0 "$server" 2>/dev/null && { [ -z "$server2" ] || kill -0 "$server2" 2>/dev/null; }; then
+	pass servers-alive
 else
-	tail -20 "$log"; fail server-alive-log-clean
+	fail servers-alive
 fi
+[ -n "$server2" ] && kill -TERM "$server2" 2>/dev/null
+server2=
 kill -TERM "$server" 2>/dev/null
 wait "$server" 2>/dev/null
 server=
