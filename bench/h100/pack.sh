@@ -87,7 +87,11 @@ tbo=$(cd "$m" && ls usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-op
 entries="/usr/bin/llama-bench /$tbo /usr/bin/virgl_test_server /usr/libexec/virgl_render_server /usr/bin/vulkaninfo /usr/bin/vkmark
 	$libdir/libvulkan_virtio.so $libdir/libvulkan.so.1 $libdir/libXext.so.6
 	$libdir/libEGL.so.1 $libdir/libGL.so.1 $libdir/libOpenGL.so.0 $libdir/libGLESv2.so.2
-	$libdir/libGLX.so.0 $libdir/libGLdispatch.so.0 /sbin/ldconfig"
+	$libdir/libGLX.so.0 $libdir/libGLdispatch.so.0 /sbin/ldconfig
+	$libdir/libdl.so.2 $libdir/libpthread.so.0 $libdir/librt.so.1 $libdir/libresolv.so.2
+	$libdir/libutil.so.1 $libdir/libanl.so.1 $libdir/libX11.so.6 $libdir/libX11-xcb.so.1"
+# (glibc's compat stubs above: NVIDIA's driver links libdl.so.2 and friends,
+# which nothing in sid itself names any more.)
 entries="$entries $(cd "$m" && find usr/lib -path '*ggml*' -name '*.so*' | sed 's|^|/|')"
 entries="$entries $(cd "$m" && find usr/lib/x86_64-linux-gnu/vkmark -name '*.so' 2>/dev/null | sed 's|^|/|')"
 data="/usr/share/vulkan/icd.d/virtio_icd.json /etc/ld.so.conf /etc/ld.so.conf.d /usr/share/vkmark

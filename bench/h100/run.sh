@@ -199,7 +199,7 @@ run_llama_bench() {
 	local before
 	before=$(wc -l <"$lf" 2>/dev/null || echo 0)
 	# shellcheck disable=SC2086
-	client "$mode" "$t" "$lf" -- /usr/bin/llama-bench -m /model.gguf $args -ngl 99 -o md
+	client "$mode" "$t" "$lf" -- /usr/bin/llama-bench -m /model.gguf $args -ngl 99 -dev Vulkan0 -o md
 	# | model | size | params | backend | ngl | test | t/s |
 	tail -n +"$((before + 1))" "$lf" | awk -F'|' -v m="$mode" '
 		NF > 3 && $(NF-2) ~ /(pp|tg)[0-9]+/ { t=$(NF-2); v=$(NF-1); gsub(/ /, "", t);
