@@ -5,6 +5,7 @@
 #   PV_DEMO_VMM=qemu   use qemu as the L2 VMM instead (shows the rig itself)
 set -eu
 cd "$(dirname "$0")/../.."
+sh tools/setup-host.sh
 out=build/nested
 mkdir -p "$out"
 vmm=${PV_DEMO_VMM:-pearvisor}
@@ -16,12 +17,6 @@ mkdir -p "$out/demo-payload"
 if [ "$vmm" = pearvisor ]; then
 	echo "demo: building the arm64 pearvisor (make ARCH=aarch64)"
 	make -j2 ARCH=aarch64
-	if qemu-aarch64-static build/aarch64/pearvisor run --kernel /nonexistent/vmlinuz 2>&1 |
-		grep -q 'not implemented'; then
-		echo "demo: 'pearvisor run' is not implemented in this tree yet." >&2
-		echo "demo: PV_DEMO_VMM=qemu make demo shows the same guest under qemu inside L1." >&2
-		exit 1
-	fi
 	cp build/aarch64/pearvisor "$out/demo-payload/"
 fi
 printf 'PV_VMM=%s\n' "$vmm" >"$out/demo-payload/config"
