@@ -492,6 +492,22 @@ static char *decode_string(struct vn_decoder *d, const struct vn_field *f)
 	return s;
 }
 
+
+/* Reads an array's u64 size prefix. False for NULL (size 0) or on failure;
+ * a size that differs from the struct's own count member is fatal. */
+static bool read_counted_size(struct vn_decoder *d, const struct vn_field *fields,
+			      const struct vn_field *f, const void *base, uint64_t *n)
+{
+	if (!vn_read_u64(d, n) || !*n)
+		return false;
+	uint64_t want = vn_field_count(fields, f, base);
+	if (*n != want) {
+		vn_decoder_fail(d, "%s: array size %llu does not match count %llu",
+				f->name, (unsigned long long)*n, (unsigned long long)want);
+		return false;
+	}
+	return true;
+}
 static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 			 const struct vn_field *f, void *base, enum mode m, bool is_param)
 {
@@ -593,14 +609,8 @@ static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 	}
 	case VN_S_ARRAY: {
 		uint64_t n;
-		if (!vn_read_u64(d, &n) || !n)
+		if (!read_counted_size(d, fields, f, base, &n))
 			return;
-		uint64_t want = vn_field_count(fields, f, base);
-		if (n != want) {
-			vn_decoder_fail(d, "%s: array size %llu does not match count %llu",
-					f->name, (unsigned long long)n, (unsigned long long)want);
-			return;
-		}
 		bool out_handle = out && f->kind == VN_K_HANDLE;
 		uint64_t esize = f->kind == VN_K_HANDLE ? 8 : f->elem_size;
 		void *p = alloc(d, out_handle ? 2 * n : n, esize);
@@ -615,14 +625,8 @@ static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 		return;
 	case VN_S_STRING_ARRAY: {
 		uint64_t n;
-		if (!vn_read_u64(d, &n) || !n)
+		if (!read_counted_size(d, fields, f, base, &n))
 			return;
-		uint64_t want = vn_field_count(fields, f, base);
-		if (n != want) {
-			vn_decoder_fail(d, "%s: array size %llu does not match count %llu",
-					f->name, (unsigned long long)n, (unsigned long long)want);
-			return;
-		}
 		char **v = alloc(d, n, sizeof(char *));
 		if (!v)
 			return;
