@@ -32,6 +32,7 @@ pass() { echo "PASS $*"; }
 fail() { echo "FAIL $*"; }
 skip() { echo "SKIP $*"; }
 progress() { echo "--- $*"; }
+. tests/venus/suite-lib.sh
 
 progress "build"
 if timeout 1800 make -j2 all >"$work/build.log" 2>&1; then
@@ -58,33 +59,16 @@ else
 	cat "$work/nosuch.txt"; fail "gpu-select-missing-device-errors-out (exit $st)"
 fi
 
-roots_ok=
-for s in trixie sid; do
-	progress "guest root $s (cached under /var/cache/pearvisor/roots)"
-	r=$(timeout 2400 sh guest/build-gpu-root.sh "$s" 2>"$work/root-$s.log" | tail -n 1)
-	if [ -n "$r" ] && [ -f "$r/.pv-root-complete" ]; then
-		pass "root-$s"
-		eval "root_$s=\$r"
-		roots_ok="$roots_ok $s"
-	else
-		tail -20 "$work/root-$s.log"
-		fail "root-$s"
-	fi
-done
+build_roots
 
 progress "starting gpu-server on $sock"
 : >"$log"
 "$B/pearvisor" gpu-server --socket "$sock" >"$log" 2>&1 &
 server=$!
-for _ in $(seq 60); do
-	grep -q "listening on" "$log" && break
-	kill -0 "$server" 2>/dev/null || break
-	sleep 1
-done
-if grep -q "listening on" "$log"; then
+if wait_listening "$server" "$log"; then
 	pass server-start
 else
-	cat "$log"; fail server-start
+	fail server-start
 	exit 1
 fi
 

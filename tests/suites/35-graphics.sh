@@ -43,6 +43,7 @@ pass() { echo "PASS $*"; }
 fail() { echo "FAIL $*"; }
 skip() { echo "SKIP $*"; }
 progress() { echo "--- $*"; }
+. tests/venus/suite-lib.sh
 
 progress "build"
 if timeout 1800 make -j2 all >"$work/build.log" 2>&1; then
@@ -52,32 +53,16 @@ else
 	exit 1
 fi
 
-roots_ok=
-for s in trixie sid; do
-	progress "guest root $s (cached under /var/cache/pearvisor/roots)"
-	r=$(timeout 2400 sh guest/build-gpu-root.sh "$s" 2>"$work/root-$s.log" | tail -n 1)
-	if [ -n "$r" ] && [ -f "$r/.pv-root-complete" ]; then
-		pass "root-$s"
-		eval "root_$s=\$r"
-		roots_ok="$roots_ok $s"
-	else
-		tail -20 "$work/root-$s.log"; fail "root-$s"
-	fi
-done
+build_roots
 
 progress "starting gpu-server on $sock"
 VK_DRIVER_FILES=${PV_GFX_SERVER_ICD:-/usr/share/vulkan/icd.d/lvp_icd.json} \
 	"$B/pearvisor" gpu-server --socket "$sock" >"$log" 2>&1 &
 server=$!
-for _ in $(seq 60); do
-	grep -q "listening on" "$log" && break
-	kill -0 "$server" 2>/dev/null || break
-	sleep 1
-done
-if grep -q "listening on" "$log"; then
+if wait_listening "$server" "$log"; then
 	pass server-start
 else
-	cat "$log"; fail server-start
+	fail server-start
 	exit 1
 fi
 
@@ -139,12 +124,7 @@ case " $roots_ok " in
 		bash tests/venus/in-root.sh "$root_sid" -- env LD_LIBRARY_PATH="$work/lib" \
 		"$B/pearvisor" gpu-server --socket "$sock2" >"$work/server-sid.log" 2>&1 &
 	server2=$!
-	for _ in $(seq 60); do
-		grep -q "listening on" "$work/server-sid.log" && break
-		kill -0 "$server2" 2>/dev/null || break
-		sleep 1
-	done
-	grep -q "listening on" "$work/server-sid.log" || { cat "$work/server-sid.log"; fail server-in-sid-root; }
+	wait_listening "$server2" "$work/server-sid.log" || fail server-in-sid-root
 	progress "piglit '$PIGLIT_FILTER' (quick_gl): Zink on Venus vs Zink on lavapipe"
 	ok=1
 	for m in venus native; do
