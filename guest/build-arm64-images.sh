@@ -18,30 +18,25 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-# Package lists: extend here (e.g. Mesa for the L2 root in a later issue).
+# Package lists: extend here.
 # udev is what lets the stock initrd load virtio_mmio/virtio_blk on its own.
-L2_PACKAGES="busybox udev kmod initramfs-tools zstd e2fsprogs"
-L1_PACKAGES="qemu-system-arm"
-# PV_NESTED_GPU=1: also Mesa's Vulkan drivers (lavapipe, Venus) and
-# vulkaninfo, in L2 and (as L1 copies the L2 root) in L1, where the dynamic
-# `make ARCH=aarch64 GPU=1` pearvisor needs libvulkan1 and lavapipe
-# (docs/virtio-gpu.md). Off by default: it changes the roots key, and the
-# roots take minutes to build.
+# The GPU packages (Mesa's Vulkan drivers: lavapipe and Venus; vulkaninfo)
+# are for the virtio-gpu checks (tests/suites/45-nested-gpu.sh): L2 runs
+# Venus on /dev/dri/renderD128, and L1, which copies the L2 root, gets
+# libvulkan1 + lavapipe for the dynamic `make ARCH=aarch64 GPU=1` pearvisor
+# (docs/virtio-gpu.md). One image set serves every nested suite.
 GPU_PACKAGES="mesa-vulkan-drivers vulkan-tools libvulkan1"
+L2_PACKAGES="busybox udev kmod initramfs-tools zstd e2fsprogs $GPU_PACKAGES"
+L1_PACKAGES="qemu-system-arm"
 SUITE=trixie
 MIRROR=http://deb.debian.org/debian
 KPKG_META=linux-image-arm64
-L2_IMAGE_SIZE=1G
-L1_IMAGE_SIZE=2G
+L2_IMAGE_SIZE=2G
+L1_IMAGE_SIZE=4G
 # Modules L1's initramfs loads to find and mount its root disk.
 L1_MODULES="virtio_mmio virtio_blk crc32c_generic ext4"
-if [ "${PV_NESTED_GPU:-0}" = 1 ]; then
-	L2_PACKAGES="$L2_PACKAGES $GPU_PACKAGES"
-	L2_IMAGE_SIZE=2G
-	L1_IMAGE_SIZE=4G
-fi
 
-key=$( (cat "$0" guest/nested/*; [ "${PV_NESTED_GPU:-0}" = 1 ] && echo gpu) | sha256sum | cut -c1-16)
+key=$(cat "$0" guest/nested/* | sha256sum | cut -c1-16)
 cache=/var/cache/pearvisor/nested/$key
 # The debootstrapped trees are the slow part (minutes); they are cached apart,
 # keyed by what goes into them only, so editing the test init or L1's init

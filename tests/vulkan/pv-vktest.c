@@ -10,10 +10,18 @@
  * Everything it creates is destroyed before exit, so a server can check
  * that the guest context's live-object count returns to its baseline.
  *
- * Usage: pv-vktest [DEVICE_INDEX]   (exit status 0 iff every check passed)
+ * Usage: pv-vktest [options] [DEVICE_INDEX]  (exit 0 iff every check passed)
+ *   --objects N   objects per kind in the churn check (default 300)
+ *   --rounds N    churn rounds (default 4)
+ *   --checks LIST comma list of compute,copies,timeline,objects (default all)
+ *   --repeat N    run the chosen checks N times (default 1)
+ *   --time        also print "TIME <check> <ms>" per check run, for bench/
+ * Small object counts keep the churn check affordable under emulation (the
+ * nested rig); the checks themselves stay the same.
  */
 #include <inttypes.h>
 #include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +33,7 @@
 #define N_ELEMS 65536u
 #define IMG_W 64u
 #define IMG_H 64u
-#define OBJ_ROUNDS 4
-#define OBJ_PER_KIND 300
+#define OBJ_MAX_PER_KIND 300
 #define TIMEOUT_NS 30000000000ull
 
 struct ctx {
@@ -40,6 +47,8 @@ struct ctx {
 };
 
 static int failures;
+static int obj_rounds = 4;
+static int obj_per_kind = OBJ_MAX_PER_KIND;
 
 static void report(const char *name, bool ok, const char *detail)
 {
@@ -494,14 +503,14 @@ out:
 /* ---- object churn ---- */
 
 struct objs {
-	VkBuffer buf[OBJ_PER_KIND];
-	VkImage img[OBJ_PER_KIND];
-	VkDeviceMemory mem[OBJ_PER_KIND];
-	VkDescriptorSet set[OBJ_PER_KIND];
-	VkFence fence[OBJ_PER_KIND];
-	VkSemaphore sem[OBJ_PER_KIND];
-	VkEvent event[OBJ_PER_KIND];
-	VkQueryPool qp[OBJ_PER_KIND];
+	VkBuffer buf[OBJ_MAX_PER_KIND];
+	VkImage img[OBJ_MAX_PER_KIND];
+	VkDeviceMemory mem[OBJ_MAX_PER_KIND];
+	VkDescriptorSet set[OBJ_MAX_PER_KIND];
+	VkFence fence[OBJ_MAX_PER_KIND];
+	VkSemaphore sem[OBJ_MAX_PER_KIND];
+	VkEvent event[OBJ_MAX_PER_KIND];
+	VkQueryPool qp[OBJ_MAX_PER_KIND];
 };
 
 static void check_objects(struct ctx *c)
@@ -524,18 +533,18 @@ static void check_objects(struct ctx *c)
 		.pBindings = &bind,
 	};
 	VK_OK(vkCreateDescriptorSetLayout(c->dev, &dli, NULL, &dsl));
-	VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, OBJ_PER_KIND };
+	VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, obj_per_kind };
 	VkDescriptorPoolCreateInfo dpi = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
 		.flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT,
-		.maxSets = OBJ_PER_KIND,
+		.maxSets = obj_per_kind,
 		.poolSizeCount = 1,
 		.pPoolSizes = &ps,
 	};
 	VK_OK(vkCreateDescriptorPool(c->dev, &dpi, NULL, &dp));
 	int memtype = -1;
-	for (int round = 0; round < OBJ_ROUNDS; round++) {
-		for (int i = 0; i < OBJ_PER_KIND; i++) {
+	for (int round = 0; round < obj_rounds; round++) {
+		for (int i = 0; i < obj_per_kind; i++) {
 			VkBufferCreateInfo bi = {
 				.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
 				.size = 256 + (VkDeviceSize)i * 16,
@@ -599,7 +608,7 @@ static void check_objects(struct ctx *c)
 			snprintf(why, sizeof(why), "fence created signalled reads unsignalled");
 			goto out;
 		}
-		for (int i = 0; i < OBJ_PER_KIND; i++) {
+		for (int i = 0; i < obj_per_kind; i++) {
 			vkDestroyQueryPool(c->dev, o->qp[i], NULL);
 			vkDestroyEvent(c->dev, o->event[i], NULL);
 			vkDestroySemaphore(c->dev, o->sem[i], NULL);
@@ -613,7 +622,7 @@ static void check_objects(struct ctx *c)
 	}
 	ok = true;
 	snprintf(why, sizeof(why), "%lu objects of 8 kinds created and destroyed (%d live at peak)",
-		 created, OBJ_PER_KIND * 8);
+		 created, obj_per_kind * 8);
 out:
 	report("objects", ok, why);
 	/* After a failure, whatever is left goes with the device. */
@@ -699,15 +708,95 @@ out:
 	return false;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int parse_count(const char *opt, const char *v, int lo, int hi)
+{
+	char *end;
+	long n = v ? strtol(v, &end, 10) : 0;
+	if (!v || *end || n < lo || n > hi) {
+		fprintf(stderr, "pv-vktest: %s wants a number in [%d, %d]\n", opt, lo, hi);
+		exit(2);
+	}
+	return (int)n;
+}
+
+static const struct {
+	const char *name;
+	void (*run)(struct ctx *);
+} all_checks[] = {
+	{ "compute", check_compute },
+	{ "copies", check_copies },
+	{ "timeline", check_timeline },
+	{ "objects", check_objects },
+};
+#define N_CHECKS (sizeof(all_checks) / sizeof(all_checks[0]))
+
+/* Marks the checks named in a comma list; 0 on an unknown name. */
+static bool pick_checks(const char *list, bool *want)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; i < N_CHECKS && strcmp(t, all_checks[i].name); i++)
+			;
+		if (i == N_CHECKS)
+			return false;
+		want[i] = true;
+	}
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx c = { 0 };
-	uint32_t idx = argc > 1 ? (uint32_t)strtoul(argv[1], NULL, 10) : 0;
+	uint32_t idx = 0;
+	int repeat = 1;
+	bool timing = false, want[N_CHECKS], picked = false;
+	memset(want, 0, sizeof(want));
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--objects")) {
+			obj_per_kind = parse_count(a, v, 2, OBJ_MAX_PER_KIND), i++;
+		} else if (!strcmp(a, "--rounds")) {
+			obj_rounds = parse_count(a, v, 1, 1000), i++;
+		} else if (!strcmp(a, "--repeat")) {
+			repeat = parse_count(a, v, 1, 100000), i++;
+		} else if (!strcmp(a, "--time")) {
+			timing = true;
+		} else if (!strcmp(a, "--checks")) {
+			if (!v || !pick_checks(v, want)) {
+				fprintf(stderr, "pv-vktest: --checks wants a list of compute,copies,timeline,objects\n");
+				return 2;
+			}
+			picked = true, i++;
+		} else if (a[0] >= '0' && a[0] <= '9') {
+			idx = (uint32_t)strtoul(a, NULL, 10);
+		} else {
+			fprintf(stderr, "usage: pv-vktest [--objects N] [--rounds N] [--checks LIST] "
+					"[--repeat N] [--time] [DEVICE_INDEX]\n");
+			return 2;
+		}
+	}
+	if (!picked)
+		memset(want, 1, sizeof(want));
 	if (setup(&c, idx)) {
-		check_compute(&c);
-		check_copies(&c);
-		check_timeline(&c);
-		check_objects(&c);
+		for (int r = 0; r < repeat; r++) {
+			for (size_t i = 0; i < N_CHECKS; i++) {
+				if (!want[i])
+					continue;
+				double t0 = now_ms();
+				all_checks[i].run(&c);
+				if (timing)
+					printf("TIME %s %.3f\n", all_checks[i].name, now_ms() - t0);
+			}
+		}
 		vkDeviceWaitIdle(c.dev);
 	}
 	if (c.dev) {
