@@ -78,7 +78,7 @@ check host-device "$([ -n "$hostdev" ] && echo 1)" "pearvisor named no host devi
 echo "PVR INFO virtio_gpu loaded by: $(r gpu_module)"
 check driver "$([ "$(r gpu_render)" = present ] && [ "$(r gpu_fb)" = present ] && echo 1)" \
 	"module $(r gpu_module), render node $(r gpu_render), fb0 $(r gpu_fb)"
-venus=$(tr -d '\r' </tmp/gpu.log | sed -n 's/^PV-VI *deviceName *= *\(Virtio-GPU Venus.*\)/\1/p' | head -n 1)
+venus=$(tr -d '\r' </tmp/gpu.log | sed -n "s/^PV-VI[[:space:]]*deviceName[[:space:]]*=[[:space:]]*\(Virtio-GPU Venus.*\)/\1/p" | head -n 1)
 case $venus in
 *"(llvmpipe"*) pass "vulkaninfo ($venus)" ;;
 *) fail vulkaninfo "no 'Virtio-GPU Venus (llvmpipe ...)' device in vulkaninfo --summary (rc $(r vulkaninfo_rc), device '${venus}')" ;;
