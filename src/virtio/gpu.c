@@ -61,6 +61,7 @@ struct gpu_res {
 struct gpu_ctx {
 	struct gpu_dev *g;
 	uint32_t id;
+	/* NULL for a context created without a capset (see cmd_ctx_create). */
 	struct venus_context *vctx;
 	struct gpu_ctx *next;
 };
@@ -154,7 +155,7 @@ static void res_free(struct gpu_dev *g, struct gpu_res *r)
 	res_unmap(g, r);
 	if (r->ctx_id) {
 		struct gpu_ctx *c = ctx_find(g, r->ctx_id);
-		if (c)
+		if (c && c->vctx)
 			g->cfg.renderer->destroy_resource(c->vctx, r->id);
 	}
 	if (r->fd >= 0)
@@ -305,7 +306,8 @@ static void ctx_destroy(struct gpu_dev *g, struct gpu_ctx *c)
 		for (struct gpu_res *r = g->res[b]; r; r = r->next)
 			if (r->ctx_id == c->id)
 				r->ctx_id = 0;
-	g->cfg.renderer->ctx_destroy(c->vctx);
+	if (c->vctx)
+		g->cfg.renderer->ctx_destroy(c->vctx);
 	/* Fences it will never retire complete now; the guest must not wait
 	 * forever on a dead context. */
 	if (complete_held(g, c->id, true, 0, UINT64_MAX))
@@ -590,9 +592,14 @@ static uint32_t cmd_ctx_create(struct gpu_dev *g, struct gpu_req *q)
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	if (!id || ctx_find(g, id) || g->nr_ctx >= GPU_MAX_CONTEXTS)
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
-	/* Only the renderer's capset exists (capset 0 would be virgl). */
-	if ((init & VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK) != rd->capset_id ||
-	    (init & ~VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK))
+	/* Only the renderer's capset exists. capset 0 (no CONTEXT_INIT) is
+	 * what Linux sends for every DRM client that never asked for a capset,
+	 * e.g. its own fbdev console creating a dumb buffer: such a context
+	 * exists (attach/detach work, so the guest logs no errors) but has no
+	 * renderer context; SUBMIT_3D and HOST3D blobs on it fail, so a
+	 * guest virgl driver still fails cleanly. */
+	uint32_t capset = init & VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK;
+	if ((capset && capset != rd->capset_id) || (init & ~VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK))
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	nlen = PV_MIN(nlen, 64u);
 	memcpy(name, q->buf + 32, nlen);
@@ -603,7 +610,7 @@ static uint32_t cmd_ctx_create(struct gpu_dev *g, struct gpu_req *q)
 	c->g = g;
 	c->id = id;
 	struct venus_context_callbacks cb = { .opaque = c, .fence_retired = fence_retired_cb };
-	if (rd->ctx_create(rd->opaque, id, name, &cb, &c->vctx)) {
+	if (capset && rd->ctx_create(rd->opaque, id, name, &cb, &c->vctx)) {
 		free(c);
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
 	}
@@ -640,6 +647,11 @@ static uint32_t cmd_submit_3d(struct gpu_dev *g, struct gpu_req *q)
 
 	if (!c)
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+	if (!c->vctx) {
+		virtio_dev_guest_error(&g->vdev, "SUBMIT_3D to context %u, which has no capset",
+				       c->id);
+		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
+	}
 	if (!pv_range_ok(32, size, q->len))
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	if (g->cfg.renderer->submit(c->vctx, q->buf + 32, size))
@@ -685,7 +697,7 @@ static uint32_t cmd_create_blob(struct gpu_dev *g, struct gpu_req *q)
 	} else if (mem == VENUS_BLOB_MEM_HOST3D) {
 		struct gpu_ctx *c = ctx_find(g, q->hdr.ctx_id);
 		struct venus_blob b = { .fd = -1 };
-		if (!c)
+		if (!c || !c->vctx)
 			err = VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 		else if (nr)
 			err = VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
@@ -856,7 +868,8 @@ respond:;
 	bool hold = false;
 	struct gpu_ctx *ctx = (q->hdr.flags & VIRTIO_GPU_FLAG_FENCE) && q->hdr.type != VIRTIO_GPU_CMD_CTX_DESTROY
 				      ? ctx_find(g, q->hdr.ctx_id) : NULL;
-	if (ctx && qi == GPU_CTRLQ) {
+	/* Only a renderer context retires fences; others answer at once. */
+	if (ctx && ctx->vctx && qi == GPU_CTRLQ) {
 		uint32_t ring = (q->hdr.flags & VIRTIO_GPU_FLAG_INFO_RING_IDX) ? q->hdr.ring_idx : 0;
 		/* Hold first: the renderer may retire ring 0 inside the call. */
 		if (ring < GPU_MAX_RING_IDX &&

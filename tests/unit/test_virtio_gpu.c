@@ -460,7 +460,9 @@ TEST(gpu_capset_and_context)
 	put32(b, 24, 2);
 	CHECK_EQ(cmd(&t, b, 32, r, 56), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
 
-	CHECK_EQ(ctx_create(&t, 1, 0), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);  /* virgl */
+	CHECK_EQ(ctx_create(&t, 1, 1), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);  /* virgl */
+	CHECK_EQ(ctx_create(&t, 1, 5), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	CHECK_EQ(ctx_create(&t, 1, 0x104), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
 	CHECK_EQ(ctx_create(&t, 0, 4), VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
 	CHECK_EQ(ctx_create(&t, 1, 4), VIRTIO_GPU_RESP_OK_NODATA);
 	CHECK_EQ(ctx_create(&t, 1, 4), VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
@@ -648,6 +650,53 @@ TEST(gpu_fences_per_ring)
 	/* A late retirement for the dead context is ignored. */
 	a = (struct retire_arg){ c, 2, 9 };
 	(void)a;
+	gpu_down(&t);
+}
+
+/* Linux creates a context with no capset (context_init 0) for every DRM
+ * client that did not ask for one, e.g. its fbdev console when it makes the
+ * dumb buffer, and attaches/detaches resources to it. That must work
+ * without a renderer context; 3D work on it must not. */
+TEST(gpu_context_without_capset)
+{
+	struct gpu_t t;
+	gpu_up(&t, true);
+	CHECK_EQ(ctx_create(&t, 2, 0), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(fake_live, 0);
+	CHECK_EQ(ctx_create(&t, 2, 0), VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+	CHECK_EQ(create_2d(&t, 7, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM, 16, 16),
+		 VIRTIO_GPU_RESP_OK_NODATA);
+	uint32_t res[1] = { 7 };
+	CHECK_EQ(simple(&t, VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, 2, res, 1),
+		 VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(simple(&t, VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE, 2, res, 1),
+		 VIRTIO_GPU_RESP_OK_NODATA);
+	/* No 3D on it: submits and HOST3D blobs fail, the device goes on. */
+	uint8_t s[48] = { 0 };
+	hdr(s, VIRTIO_GPU_CMD_SUBMIT_3D, 0, 0, 2, 0);
+	put32(s, 24, 16);
+	CHECK_EQ(cmd(&t, s, 48, NULL, 32), VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+	CHECK_EQ(create_blob(&t, 2, 8, VENUS_BLOB_MEM_HOST3D, VENUS_BLOB_FLAG_MAPPABLE, 4096),
+		 VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+	/* A fenced command naming it is answered at once (nothing retires
+	 * its fences), with the fence echoed. */
+	uint64_t rs;
+	uint32_t id, len;
+	uint16_t h = post_fenced_submit(&t, 2, 1, 11, &rs);
+	CHECK(sim_used(&t.s, 0, &id, &len) && id == h);
+	struct virtio_gpu_ctrl_hdr rh;
+	memcpy(&rh, sim_host(&t.s, rs), sizeof(rh));
+	CHECK_EQ(rh.type, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+	CHECK(rh.flags & VIRTIO_GPU_FLAG_FENCE);
+	CHECK_EQ(rh.fence_id, 11);
+	/* A Venus context beside it is unaffected. */
+	CHECK_EQ(ctx_create(&t, 3, 4), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(fake_live, 1);
+	uint32_t none[1] = { 0 };
+	CHECK_EQ(simple(&t, VIRTIO_GPU_CMD_CTX_DESTROY, 2, none, 0), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(fake_live, 1);
+	CHECK_EQ(simple(&t, VIRTIO_GPU_CMD_CTX_DESTROY, 3, none, 0), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(fake_live, 0);
 	gpu_down(&t);
 }
 
