@@ -40,7 +40,7 @@ fi
 shot=/tmp/scanout.png
 t0=$(date +%s)
 vm_start gpu --cpus 2 --memory 1G --disk "$D,readonly" --gpu --screenshot "$shot" \
-	--append "$L2_APPEND_BASE pv.test=gpu,fbcon,vulkaninfo,vktest pv.token=$PV_TOKEN pv.vkargs=$PV_VKARGS"
+	--append "$L2_APPEND_BASE pv.test=gpu,fbcon,vulkaninfo,vktest,gpuerr pv.token=$PV_TOKEN pv.vkargs=$PV_VKARGS"
 pid=$VM_PID
 # Once L2 says its marker is on the display, ask for a screenshot with
 # SIGUSR1 and keep that file; the VMM writes the file again when it exits.
@@ -66,7 +66,7 @@ r() { result gpu "$1"; }
 
 # Lines the suite needs in full: pearvisor's own, and what L2 printed.
 tr -d '\r' </tmp/gpu.log | grep -E '^pearvisor|gpu:' | head -n 40 | sed 's/^/PVR INFO pv: /'
-tr -d '\r' </tmp/gpu.log | grep -E '^PV-(VI|VK|RESULT) ' | sed 's/^/PVR INFO l2: /'
+tr -d '\r' </tmp/gpu.log | grep -E '^PV-(VK|RESULT|GPU-ERR) |^PV-VI[[:space:]]*deviceName' | sed 's/^/PVR INFO l2: /'
 
 done_seen=0
 grep -q '^PV-L2-DONE' /tmp/gpu.log && done_seen=1
@@ -94,6 +94,9 @@ for c in compute copy-buffer copy-image timeline objects; do
 	esac
 done
 check vktest "$([ "$(r vktest_rc)" = 0 ] && echo 1)" "pv-vktest exit status $(r vktest_rc)"
+# The guest's driver logs every command the device refused.
+check guest-kernel-errors "$([ "$(r gpu_kernel_errors)" = 0 ] && echo 1)" \
+	"$(r gpu_kernel_errors) virtio_gpu error lines in L2's kernel log: $(tr -d '\r' </tmp/gpu.log | sed -n 's/^PV-GPU-ERR //p' | head -n 3 | tr '\n' ' ')"
 echo "PVR INFO pv-vktest in L2 took $(r vktest_ms) ms"
 
 # ---- Screenshots travel as base64 lines; the host decodes and checks them.
