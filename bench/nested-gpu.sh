@@ -12,11 +12,11 @@
 #   --runs N     pv-vktest runs per round and transport (default 3); the
 #                first run of each L2 boot is reported but left out of the
 #                medians (cold page cache in L2)
-#   --vkargs A   pv-vktest options, '+' for spaces (default
-#                --objects+40+--rounds+2, as tests/suites/45-nested-gpu.sh)
+#   --vkargs A   pv-vktest options, '+' for spaces (default: none, the full
+#                run, as tests/suites/45-nested-gpu.sh)
 set -eu
 cd "$(dirname "$0")/.."
-rounds=2 runs=3 vkargs=--objects+40+--rounds+2
+rounds=2 runs=3 vkargs=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) rounds=$2; shift 2 ;;

@@ -6,9 +6,9 @@
 # pv-vktest; the fbcon console's scanout is screenshotted by pearvisor
 # (SIGUSR1 and at exit), carried out of L1 as base64 and checked here
 # (tests/nested/check-scanout.py). One L1 session, one L2 boot.
-#   PV_NESTED_GPU_VKARGS   pv-vktest options in L2 ('+' for spaces;
-#                          default --objects+40+--rounds+2: the checks are the
-#                          same as natively, with fewer objects under emulation)
+#   PV_NESTED_GPU_VKARGS   pv-vktest options in L2, '+' for spaces (default:
+#                          none, i.e. the full run: 9600 objects; e.g.
+#                          --objects+40+--rounds+2 for a slower machine)
 set -u
 cd "$(dirname "$0")/../.."
 out=build/nested/gpu
@@ -34,7 +34,7 @@ cp --sparse=always "$img/l2-root.img" "$disk"
 token=pv-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')
 rm -rf "$out/payload" "$out"/scanout-*.png
 mkdir -p "$out/payload"
-printf 'PV_TOKEN=%s\nPV_VKARGS=%s\n' "$token" "${PV_NESTED_GPU_VKARGS:---objects+40+--rounds+2}" \
+printf 'PV_TOKEN=%s\nPV_VKARGS=%s\n' "$token" "${PV_NESTED_GPU_VKARGS-}" \
 	>"$out/payload/config"
 cp tests/nested/l1-lib.sh $B/pearvisor $B/pv-vktest "$out/payload/"
 echo "nested-gpu: L1 session (log $out/l1.log; 6-20 min by host load)"
