@@ -45,7 +45,7 @@ while [ "$r" -le "$PV_BENCH_ROUNDS" ]; do
 	# Split the L2 output per run: each run ends with its vktest_ms line.
 	awk -v R="$r" '
 		/^PV-VK TIME / { t[$3] += $4 }
-		/^PV-VK FAIL / { bad = bad " " $3 }
+		/^PV-VK FAIL / { bad = bad " " substr($0, 7) }
 		/^PV-RESULT vktest_rc=/ { rc = substr($2, 11) }
 		/^PV-RESULT vktest_ms=/ {
 			n++
@@ -58,7 +58,8 @@ while [ "$r" -le "$PV_BENCH_ROUNDS" ]; do
 			delete t; bad = ""
 		}' /tmp/bench.txt
 	grep -q '^PV-RESULT vktest_ms=' /tmp/bench.txt ||
-		{ echo "PVR BENCHFAIL l2 round=$r: no run (VMM status $VM_RC)"; vm_log bench | tail -n 40; }
+		echo "PVR BENCHFAIL l2 round=$r: no run (VMM status $VM_RC)"
+	sed "s/^/[bench-$r] /" /tmp/bench.txt
 
 	n=1
 	while [ "$n" -le "$PV_BENCH_RUNS" ]; do
