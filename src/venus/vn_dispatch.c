@@ -134,9 +134,11 @@ void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 	}
 	if (first->type == VN_OBJ_VkQueue && first->data) {
 		struct vn_queue_data *q = first->data;
+		uint64_t t0 = vn_trace_now(&x->ctx->trace);
 		pthread_mutex_lock(&q->lock);
 		c->call(fns, args);
 		pthread_mutex_unlock(&q->lock);
+		vn_trace_since(&x->ctx->trace, VN_TRACE_QUEUE_CALL, t0);
 	} else {
 		c->call(fns, args);
 	}

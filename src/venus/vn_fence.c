@@ -17,8 +17,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "os/log.h"
+#include "os/os_thread.h"
 #include "venus/vn_internal.h"
 
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue)
@@ -48,6 +50,48 @@ static void retire(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_
 		ctx->cb.fence_retired(ctx->cb.opaque, ring_idx, fence_id);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* With PEARVISOR_VENUS_SPIN_US, an idle timeline thread polls for the next
+ * fence for that long before sleeping on its condition variable. Called
+ * and returns with tl->lock held. */
+static void spin_for_work(struct vn_timeline *tl, uint64_t spin_ns)
+{
+	if (!spin_ns || tl->head || tl->stop)
+		return;
+	pthread_mutex_unlock(&tl->lock);
+	uint64_t end = now_ns() + spin_ns;
+	while (!__atomic_load_n(&tl->head, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE) && now_ns() < end)
+		for (int i = 0; i < 16; i++)
+			os_cpu_relax();
+	pthread_mutex_lock(&tl->lock);
+}
+
+/* Host waits may block in the driver (an interrupt and a wake-up, tens of
+ * µs); with spinning on, poll the fence's status first. */
+static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, uint64_t spin_ns)
+{
+	if (spin_ns) {
+		uint64_t end = now_ns() + spin_ns;
+		do {
+			VkResult s = req->fns->GetFenceStatus(req->device, req->fence);
+			if (s != VK_NOT_READY)
+				return; /* signaled, or lost: WaitForFences says no more */
+		} while (now_ns() < end);
+	}
+	/* Bounded waits so a stop request is noticed. */
+	VkResult res;
+	do {
+		res = req->fns->WaitForFences(req->device, 1, &req->fence, VK_TRUE, 100000000ull);
+	} while (res == VK_TIMEOUT && !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE));
+}
+
 static void *timeline_thread(void *arg)
 {
 	struct vn_timeline *tl = arg;
@@ -55,29 +99,32 @@ static void *timeline_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "vn-fence-%u", tl->idx);
 	pthread_setname_np(pthread_self(), name);
+	uint64_t spin_ns = ctx->r->spin_ns;
 	pthread_mutex_lock(&tl->lock);
 	for (;;) {
+		spin_for_work(tl, spin_ns);
 		while (!tl->head && !tl->stop)
 			pthread_cond_wait(&tl->cond, &tl->lock);
 		if (!tl->head)
 			break;
 		struct vn_fence_req *req = tl->head;
 		pthread_mutex_unlock(&tl->lock);
+		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_HANDOFF, req->t_queued);
 		if (req->fence) {
-			/* Bounded waits so a stop request is noticed. */
-			VkResult res;
-			do {
-				res = req->fns->WaitForFences(req->device, 1, &req->fence, VK_TRUE,
-							      100000000ull);
-			} while (res == VK_TIMEOUT && !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE));
+			uint64_t t0 = vn_trace_now(&ctx->trace);
+			wait_fence(tl, req, spin_ns);
+			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_WAIT, t0);
 			req->fns->DestroyFence(req->device, req->fence, NULL);
 		}
 		pthread_mutex_lock(&tl->lock);
-		tl->head = req->next;
+		__atomic_store_n(&tl->head, req->next, __ATOMIC_RELEASE);
 		if (!tl->head)
 			tl->tail = &tl->head;
 		pthread_mutex_unlock(&tl->lock);
+		uint64_t t1 = vn_trace_now(&ctx->trace);
 		retire(ctx, req->ring_idx, req->fence_id);
+		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_RETIRE, t1);
+		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_TOTAL, req->t_submit);
 		free(req);
 		pthread_mutex_lock(&tl->lock);
 	}
@@ -170,12 +217,15 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 		return -ENOMEM;
 	req->ring_idx = ring_idx;
 	req->fence_id = fence_id;
+	req->t_submit = vn_trace_now(&ctx->trace);
 	/* The queue is used under the timeline's lock so it cannot be
 	 * destroyed (and unbound) in between. */
 	pthread_mutex_lock(&tl->lock);
 	struct vn_object *qo = ring_idx ? tl->queue : NULL;
-	if (qo && !atomic_load(&ctx->lost))
+	if (qo && !atomic_load(&ctx->lost)) {
 		req->fence = queue_fence(qo, &req->device, &req->fns);
+		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_QUEUE, req->t_submit);
+	}
 	if (!req->fence && !tl->head) {
 		/* Nothing to wait for and nothing queued ahead: retire now. */
 		pthread_mutex_unlock(&tl->lock);
@@ -193,7 +243,8 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 		}
 		tl->started = true;
 	}
-	*tl->tail = req;
+	req->t_queued = vn_trace_now(&ctx->trace);
+	__atomic_store_n(tl->tail, req, __ATOMIC_RELEASE);
 	tl->tail = &req->next;
 	pthread_cond_signal(&tl->cond);
 	pthread_mutex_unlock(&tl->lock);

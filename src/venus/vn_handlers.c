@@ -244,7 +244,7 @@ static struct vn_object *register_physical_device(struct venus_context *ctx,
 	struct vn_physical_device_data *data = calloc(1, sizeof(*data));
 	if (!data)
 		return NULL;
-	vn_physical_device_probe(&((struct vn_instance_data *)inst->data)->fns, pd, data);
+	vn_physical_device_probe(ctx->r, &((struct vn_instance_data *)inst->data)->fns, pd, data);
 	o = vn_objects_add(&ctx->objs, id, VN_OBJ_VkPhysicalDevice, (uint64_t)(uintptr_t)pd, inst);
 	if (!o) {
 		free(data);
@@ -480,11 +480,7 @@ static void h_create_device(struct vn_exec *x, const struct vn_cmd_desc *c,
 				x->ctx->id, e);
 	}
 	/* The renderer's own needs for mappable memory. */
-	enum vn_memory_mode mode = x->ctx->r->memory_mode;
-	if (mode == VN_MEMORY_HOSTPTR && !pdd->has_ext_memory_host)
-		mode = VN_MEMORY_EXPORT;
-	if (mode == VN_MEMORY_EXPORT && !pdd->has_ext_memory_fd && pdd->has_ext_memory_host)
-		mode = VN_MEMORY_HOSTPTR;
+	enum vn_memory_mode mode = pdd->memory_mode;
 	static const char *const extra[] = { "VK_EXT_external_memory_host",
 					     "VK_KHR_external_memory_fd",
 					     "VK_EXT_external_memory_dma_buf" };
@@ -659,6 +655,8 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkGetImageDrmFormatModifierPropertiesEXT: return vn_handle_image_modifier_props;
 	case VN_CMD_vkGetImageSubresourceLayout: return vn_handle_image_subresource_layout;
 	case VN_CMD_vkAllocateMemory: return vn_handle_allocate_memory;
+	case VN_CMD_vkGetPhysicalDeviceMemoryProperties: return vn_handle_memory_props;
+	case VN_CMD_vkGetPhysicalDeviceMemoryProperties2: return vn_handle_memory_props2;
 	case VN_CMD_vkGetMemoryResourcePropertiesMESA: return vn_handle_get_memory_resource_properties;
 	default: return NULL;
 	}
