@@ -146,7 +146,7 @@ int venus_context_create(struct venus_renderer *r, uint32_t ctx_id,
 		free(ctx);
 		return -ENOMEM;
 	}
-	vn_trace_init(&ctx->trace, r->trace);
+	vn_trace_init(&ctx->trace, r->trace, VN_CMD_TYPE_COUNT);
 	pthread_mutex_init(&ctx->lost_lock, NULL);
 	pthread_mutex_init(&ctx->res_lock, NULL);
 	pthread_mutex_init(&ctx->ring_lock, NULL);

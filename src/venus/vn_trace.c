@@ -18,7 +18,7 @@ static const char *const names[VN_TRACE_COUNT] = {
 	[VN_TRACE_VQ_SEQNO_WAIT] = "vq_seqno_wait",
 };
 
-void vn_trace_init(struct vn_trace *t, bool on)
+void vn_trace_init(struct vn_trace *t, bool on, uint32_t ncmds)
 {
 	memset(t, 0, sizeof(*t));
 	pthread_mutex_init(&t->lock, NULL);
@@ -27,7 +27,32 @@ void vn_trace_init(struct vn_trace *t, bool on)
 		if (!t->ns[i])
 			on = false;
 	}
+	if (on) {
+		t->cmds = calloc(ncmds, sizeof(*t->cmds));
+		t->ncmds = t->cmds ? ncmds : 0;
+	}
 	t->on = on;
+}
+
+void vn_trace_cmd(struct vn_trace *t, uint32_t type, const char *name, uint64_t start_ns)
+{
+	if (!t->on || !start_ns || type >= t->ncmds)
+		return;
+	uint64_t d = vn_trace_now(t) - start_ns;
+	pthread_mutex_lock(&t->lock);
+	struct vn_trace_cmd *c = &t->cmds[type];
+	c->name = name;
+	c->count++;
+	c->total_ns += d;
+	if (d > c->max_ns)
+		c->max_ns = d;
+	pthread_mutex_unlock(&t->lock);
+}
+
+static int cmp_cmd_total(const void *a, const void *b)
+{
+	const struct vn_trace_cmd *x = a, *y = b;
+	return (x->total_ns < y->total_ns) - (x->total_ns > y->total_ns);
 }
 
 uint64_t vn_trace_now(const struct vn_trace *t)
@@ -71,6 +96,16 @@ void vn_trace_fini(struct vn_trace *t, uint32_t ctx_id)
 			(unsigned long long)t->count[i], t->ns[i][n / 2] / 1e3,
 			t->ns[i][n * 9 / 10] / 1e3, t->ns[i][n * 99 / 100] / 1e3, sum / n / 1e3);
 	}
+	if (t->on && t->cmds) {
+		qsort(t->cmds, t->ncmds, sizeof(*t->cmds), cmp_cmd_total);
+		for (uint32_t i = 0; i < t->ncmds && i < 12 && t->cmds[i].count; i++) {
+			const struct vn_trace_cmd *c = &t->cmds[i];
+			pv_info("venus: ctx %u trace cmd %-34s n=%llu total_ms=%.2f mean_us=%.2f "
+				"max_us=%.2f", ctx_id, c->name, (unsigned long long)c->count,
+				c->total_ns / 1e6, c->total_ns / 1e3 / c->count, c->max_ns / 1e3);
+		}
+	}
+	free(t->cmds);
 	for (int i = 0; i < VN_TRACE_COUNT; i++)
 		free(t->ns[i]);
 	pthread_mutex_destroy(&t->lock);

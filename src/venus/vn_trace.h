@@ -26,14 +26,24 @@ enum vn_trace_point {
 
 #define VN_TRACE_SAMPLES 16384u
 
+struct vn_trace_cmd {
+	const char *name;
+	uint64_t count, total_ns, max_ns;
+};
+
 struct vn_trace {
 	bool on;
 	pthread_mutex_t lock;
 	uint64_t count[VN_TRACE_COUNT];
 	uint32_t *ns[VN_TRACE_COUNT]; /* ring of the last VN_TRACE_SAMPLES */
+	/* Per command type: where decode + execution time goes. */
+	struct vn_trace_cmd *cmds;
+	uint32_t ncmds;
 };
 
-void vn_trace_init(struct vn_trace *t, bool on);
+void vn_trace_init(struct vn_trace *t, bool on, uint32_t ncmds);
+/* One command of type `type` (< ncmds) took the time since start_ns. */
+void vn_trace_cmd(struct vn_trace *t, uint32_t type, const char *name, uint64_t start_ns);
 /* Logs the distributions (when on) and frees the samples. */
 void vn_trace_fini(struct vn_trace *t, uint32_t ctx_id);
 /* 0 when tracing is off, so callers pay one branch. */
