@@ -318,6 +318,7 @@ static void destroy_device_tree(struct venus_context *ctx, struct vn_object *dev
 	for (struct vn_object *o = dev->children; o; o = o->sib_next)
 		if (o->type != VN_OBJ_VkQueue)
 			vn_destroy_host_object(&dd->fns, device, 0, o->type, o->handle);
+	vn_device_fences_fini(ctx, dd, device);
 	dd->fns.DestroyDevice(device, NULL);
 }
 

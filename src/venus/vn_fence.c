@@ -50,6 +50,67 @@ static void retire(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_
 		ctx->cb.fence_retired(ctx->cb.opaque, ring_idx, fence_id);
 }
 
+/* A reset fence from the device's pool, or a new one. */
+static VkFence fence_get(struct vn_device_data *dd, VkDevice device)
+{
+	VkFence f = VK_NULL_HANDLE;
+	pthread_mutex_lock(&dd->fence_lock);
+	if (dd->fence_pool_n)
+		f = dd->fence_pool[--dd->fence_pool_n];
+	pthread_mutex_unlock(&dd->fence_lock);
+	if (f)
+		return f;
+	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+	if (dd->fns.CreateFence(device, &fci, NULL, &f) != VK_SUCCESS)
+		return VK_NULL_HANDLE;
+	return f;
+}
+
+/* Back to the pool; `signaled` fences are reset first (off the critical
+ * path: after their retirement). */
+static void fence_put(struct vn_device_data *dd, VkDevice device, VkFence f, bool signaled)
+{
+	if (signaled && dd->fns.ResetFences(device, 1, &f) != VK_SUCCESS) {
+		dd->fns.DestroyFence(device, f, NULL);
+		return;
+	}
+	pthread_mutex_lock(&dd->fence_lock);
+	bool kept = dd->fence_pool_n < VN_FENCE_POOL;
+	if (kept)
+		dd->fence_pool[dd->fence_pool_n++] = f;
+	pthread_mutex_unlock(&dd->fence_lock);
+	if (!kept)
+		dd->fns.DestroyFence(device, f, NULL);
+}
+
+static bool timeline_has_device(struct vn_timeline *tl, struct vn_device_data *dd)
+{
+	for (struct vn_fence_req *r = tl->head; r; r = r->next)
+		if (r->dd == dd)
+			return true;
+	return false;
+}
+
+void vn_device_fences_fini(struct venus_context *ctx, struct vn_device_data *dd, VkDevice dev)
+{
+	/* A guest may destroy a device with virtqueue fences still pending
+	 * (Vulkan forbids it, a hostile guest does not care): their waits
+	 * end with the GPU work, so wait for them rather than free the
+	 * device under the timeline threads. */
+	for (int i = 0; ctx->fences_ready && i < VN_MAX_TIMELINES; i++) {
+		struct vn_timeline *tl = &ctx->tl[i];
+		pthread_mutex_lock(&tl->lock);
+		while (tl->started && !tl->stop && timeline_has_device(tl, dd))
+			pthread_cond_wait(&tl->retired_cond, &tl->lock);
+		pthread_mutex_unlock(&tl->lock);
+	}
+	pthread_mutex_lock(&dd->fence_lock);
+	for (unsigned i = 0; i < dd->fence_pool_n; i++)
+		dd->fns.DestroyFence(dev, dd->fence_pool[i], NULL);
+	dd->fence_pool_n = 0;
+	pthread_mutex_unlock(&dd->fence_lock);
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -80,7 +141,7 @@ static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, uint64_
 	if (spin_ns) {
 		uint64_t end = now_ns() + spin_ns;
 		do {
-			VkResult s = req->fns->GetFenceStatus(req->device, req->fence);
+			VkResult s = req->dd->fns.GetFenceStatus(req->device, req->fence);
 			if (s != VK_NOT_READY)
 				return; /* signaled, or lost: WaitForFences says no more */
 		} while (now_ns() < end);
@@ -88,7 +149,7 @@ static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, uint64_
 	/* Bounded waits so a stop request is noticed. */
 	VkResult res;
 	do {
-		res = req->fns->WaitForFences(req->device, 1, &req->fence, VK_TRUE, 100000000ull);
+		res = req->dd->fns.WaitForFences(req->device, 1, &req->fence, VK_TRUE, 100000000ull);
 	} while (res == VK_TIMEOUT && !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE));
 }
 
@@ -114,7 +175,6 @@ static void *timeline_thread(void *arg)
 			uint64_t t0 = vn_trace_now(&ctx->trace);
 			wait_fence(tl, req, spin_ns);
 			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_WAIT, t0);
-			req->fns->DestroyFence(req->device, req->fence, NULL);
 		}
 		pthread_mutex_lock(&tl->lock);
 		__atomic_store_n(&tl->head, req->next, __ATOMIC_RELEASE);
@@ -125,8 +185,11 @@ static void *timeline_thread(void *arg)
 		retire(ctx, req->ring_idx, req->fence_id);
 		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_RETIRE, t1);
 		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_TOTAL, req->t_submit);
+		if (req->fence)
+			fence_put(req->dd, req->device, req->fence, true);
 		free(req);
 		pthread_mutex_lock(&tl->lock);
+		pthread_cond_broadcast(&tl->retired_cond);
 	}
 	pthread_mutex_unlock(&tl->lock);
 	return NULL;
@@ -142,6 +205,7 @@ int vn_fences_start(struct venus_context *ctx)
 		tl->tail = &tl->head;
 		pthread_mutex_init(&tl->lock, NULL);
 		pthread_cond_init(&tl->cond, NULL);
+		pthread_cond_init(&tl->retired_cond, NULL);
 	}
 	ctx->fences_ready = true;
 	return 0;
@@ -169,12 +233,13 @@ void vn_fences_stop(struct venus_context *ctx)
 		while (req) {
 			struct vn_fence_req *next = req->next;
 			if (req->fence)
-				req->fns->DestroyFence(req->device, req->fence, NULL);
+				req->dd->fns.DestroyFence(req->device, req->fence, NULL);
 			free(req);
 			req = next;
 		}
 		pthread_mutex_destroy(&tl->lock);
 		pthread_cond_destroy(&tl->cond);
+		pthread_cond_destroy(&tl->retired_cond);
 	}
 	ctx->fences_ready = false;
 }
@@ -183,7 +248,7 @@ void vn_fences_stop(struct venus_context *ctx)
  * the fence signals once everything submitted to the queue before has
  * finished. VK_NULL_HANDLE when that could not be done. */
 static VkFence queue_fence(struct vn_object *qo, VkDevice *device_out,
-			   const struct vn_device_fns **fns_out)
+			   struct vn_device_data **dd_out)
 {
 	struct vn_queue_data *q = qo->data;
 	struct vn_object *dev = vn_owner(qo, VN_OBJ_VkDevice);
@@ -191,19 +256,18 @@ static VkFence queue_fence(struct vn_object *qo, VkDevice *device_out,
 	if (!q || !dd)
 		return VK_NULL_HANDLE;
 	VkDevice device = (VkDevice)(uintptr_t)dev->handle;
-	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-	VkFence fence = VK_NULL_HANDLE;
-	if (dd->fns.CreateFence(device, &fci, NULL, &fence) != VK_SUCCESS)
+	VkFence fence = fence_get(dd, device);
+	if (!fence)
 		return VK_NULL_HANDLE;
 	pthread_mutex_lock(&q->lock);
 	VkResult res = dd->fns.QueueSubmit((VkQueue)(uintptr_t)qo->handle, 0, NULL, fence);
 	pthread_mutex_unlock(&q->lock);
 	if (res != VK_SUCCESS) {
-		dd->fns.DestroyFence(device, fence, NULL);
+		fence_put(dd, device, fence, false);
 		return VK_NULL_HANDLE;
 	}
 	*device_out = device;
-	*fns_out = &dd->fns;
+	*dd_out = dd;
 	return fence;
 }
 
@@ -223,7 +287,7 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 	pthread_mutex_lock(&tl->lock);
 	struct vn_object *qo = ring_idx ? tl->queue : NULL;
 	if (qo && !atomic_load(&ctx->lost)) {
-		req->fence = queue_fence(qo, &req->device, &req->fns);
+		req->fence = queue_fence(qo, &req->device, &req->dd);
 		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_QUEUE, req->t_submit);
 	}
 	if (!req->fence && !tl->head) {
@@ -237,7 +301,7 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 		if (pthread_create(&tl->thread, NULL, timeline_thread, tl)) {
 			pthread_mutex_unlock(&tl->lock);
 			if (req->fence)
-				req->fns->DestroyFence(req->device, req->fence, NULL);
+				fence_put(req->dd, req->device, req->fence, false);
 			free(req);
 			return -EAGAIN;
 		}
@@ -263,13 +327,16 @@ void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, v
 		return;
 	}
 	VkDevice device;
-	const struct vn_device_fns *fns;
-	VkFence fence = queue_fence(qo, &device, &fns);
+	struct vn_device_data *dd;
+	VkFence fence = queue_fence(qo, &device, &dd);
 	if (!fence) {
 		/* No fence to be had: the plain call, holding the lock. */
 		vn_dispatch_generic(x, c, args, d);
 		return;
 	}
-	a->ret = fns->WaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX);
-	fns->DestroyFence(device, fence, NULL);
+	a->ret = dd->fns.WaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX);
+	if (a->ret == VK_SUCCESS)
+		fence_put(dd, device, fence, true);
+	else
+		dd->fns.DestroyFence(device, fence, NULL);
 }

@@ -443,7 +443,22 @@ static void h_create_semaphore(struct vn_exec *x, const struct vn_cmd_desc *c,
 
 static void free_device(struct vn_object *o)
 {
-	free(o->data);
+	struct vn_device_data *dd = o->data;
+	if (dd)
+		pthread_mutex_destroy(&dd->fence_lock);
+	free(dd);
+}
+
+static void h_destroy_device(struct vn_exec *x, const struct vn_cmd_desc *c,
+			     void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkDestroyDevice *a = args;
+	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice,
+				       (uint64_t)(uintptr_t)a->device);
+	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
+	if (o && o->data)
+		vn_device_fences_fini(x->ctx, o->data, a->device);
+	vn_dispatch_generic(x, c, args, d);
 }
 
 static void h_create_device(struct vn_exec *x, const struct vn_cmd_desc *c,
@@ -506,6 +521,7 @@ static void h_create_device(struct vn_exec *x, const struct vn_cmd_desc *c,
 	}
 	data->physical_device = po;
 	data->memory_mode = mode;
+	pthread_mutex_init(&data->fence_lock, NULL);
 	vn_load_device_fns(f->GetDeviceProcAddr, dev, &data->fns);
 	*a->pDevice = dev;
 	uint64_t id = vn_out_ids(a->pDevice, 1)[0];
@@ -642,6 +658,7 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkEnumeratePhysicalDeviceGroups: return h_enumerate_physical_device_groups;
 	case VN_CMD_vkEnumerateDeviceExtensionProperties: return h_enumerate_device_exts;
 	case VN_CMD_vkCreateDevice: return h_create_device;
+	case VN_CMD_vkDestroyDevice: return h_destroy_device;
 	case VN_CMD_vkGetDeviceQueue: return h_get_device_queue;
 	case VN_CMD_vkQueueWaitIdle: return vn_handle_queue_wait_idle;
 	case VN_CMD_vkGetDeviceQueue2: return h_get_device_queue2;

@@ -104,7 +104,7 @@ struct vn_fence_req {
 	uint64_t fence_id;
 	VkFence fence; /* VK_NULL_HANDLE: retire when reached */
 	VkDevice device;
-	const struct vn_device_fns *fns;
+	struct vn_device_data *dd;
 	uint64_t t_submit, t_queued; /* trace timestamps, 0 when off */
 };
 
@@ -114,6 +114,7 @@ struct vn_timeline {
 	uint32_t idx;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t retired_cond; /* after each retirement (device teardown) */
 	struct vn_object *queue; /* bound VkQueue, or NULL */
 	struct vn_fence_req *head, **tail;
 	pthread_t thread;
@@ -173,10 +174,18 @@ struct vn_physical_device_data {
 	bool has_drm_format_modifier;
 };
 
+#define VN_FENCE_POOL 16
+
 struct vn_device_data {
 	struct vn_device_fns fns;
 	struct vn_object *physical_device;
 	enum vn_memory_mode memory_mode;
+	/* Reset fences for virtqueue fences and vkQueueWaitIdle: on NVIDIA
+	 * creating and destroying one costs ~250 µs each, on every submit's
+	 * critical path (docs/PERFORMANCE.md, H100 run 4). */
+	pthread_mutex_t fence_lock;
+	VkFence fence_pool[VN_FENCE_POOL];
+	unsigned fence_pool_n;
 };
 
 struct vn_queue_data {
@@ -255,6 +264,9 @@ void vn_fences_stop(struct venus_context *ctx);
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue);
 void vn_timeline_unbind_queue(struct venus_context *ctx, struct vn_object *queue);
 int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+/* Before the host device goes: waits out its pending virtqueue fences and
+ * destroys its pooled ones. */
+void vn_device_fences_fini(struct venus_context *ctx, struct vn_device_data *dd, VkDevice dev);
 void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			       struct vn_decoder *d);
 
