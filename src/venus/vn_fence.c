@@ -340,3 +340,56 @@ void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, v
 	else
 		dd->fns.DestroyFence(device, fence, NULL);
 }
+
+/* vkDeviceWaitIdle needs every queue of the device externally synchronized;
+ * like vkQueueWaitIdle it becomes one fence per queue, submitted under
+ * each queue's lock and waited for without any. */
+void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				struct vn_decoder *d)
+{
+	struct vn_args_vkDeviceWaitIdle *a = args;
+	struct vn_objects *objs = &x->ctx->objs;
+	uint64_t id = vn_objects_id_of(objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)a->device);
+	struct vn_object *dev = id ? vn_objects_get(objs, id) : NULL;
+	if (!dev || !dev->data) {
+		vn_decoder_fail(d, "device is NULL");
+		return;
+	}
+	struct vn_object *queues[64];
+	VkFence fences[64];
+	size_t n = vn_objects_children_of_type(objs, dev, VN_OBJ_VkQueue, queues, 64);
+	struct vn_device_data *dd = dev->data;
+	VkDevice device = a->device;
+	size_t k = 0;
+	bool all = true;
+	for (size_t i = 0; i < n; i++) {
+		struct vn_device_data *qdd;
+		VkDevice qdev;
+		fences[k] = queue_fence(queues[i], &qdev, &qdd);
+		if (fences[k])
+			k++;
+		else
+			all = false;
+	}
+	a->ret = VK_SUCCESS;
+	for (size_t i = 0; i < k; i++) {
+		VkResult r = dd->fns.WaitForFences(device, 1, &fences[i], VK_TRUE, UINT64_MAX);
+		if (r == VK_SUCCESS)
+			fence_put(dd, device, fences[i], true);
+		else
+			dd->fns.DestroyFence(device, fences[i], NULL);
+		if (r != VK_SUCCESS && a->ret == VK_SUCCESS)
+			a->ret = r;
+	}
+	if (!all && a->ret == VK_SUCCESS) {
+		/* A queue without a fence (none could be made): the plain
+		 * call, with every queue's lock held, in one order. */
+		for (size_t i = 0; i < n; i++)
+			if (queues[i]->data)
+				pthread_mutex_lock(&((struct vn_queue_data *)queues[i]->data)->lock);
+		a->ret = dd->fns.DeviceWaitIdle(device);
+		for (size_t i = n; i-- > 0;)
+			if (queues[i]->data)
+				pthread_mutex_unlock(&((struct vn_queue_data *)queues[i]->data)->lock);
+	}
+}

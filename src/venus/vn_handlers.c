@@ -661,6 +661,7 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkDestroyDevice: return h_destroy_device;
 	case VN_CMD_vkGetDeviceQueue: return h_get_device_queue;
 	case VN_CMD_vkQueueWaitIdle: return vn_handle_queue_wait_idle;
+	case VN_CMD_vkDeviceWaitIdle: return vn_handle_device_wait_idle;
 	case VN_CMD_vkGetDeviceQueue2: return h_get_device_queue2;
 	case VN_CMD_vkResetDescriptorPool: return h_reset_descriptor_pool;
 	case VN_CMD_vkGetPhysicalDeviceExternalSemaphoreProperties: return h_external_semaphore_props;

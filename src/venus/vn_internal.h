@@ -267,6 +267,8 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 /* Before the host device goes: waits out its pending virtqueue fences and
  * destroys its pooled ones. */
 void vn_device_fences_fini(struct venus_context *ctx, struct vn_device_data *dd, VkDevice dev);
+void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				struct vn_decoder *d);
 void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			       struct vn_decoder *d);
 
