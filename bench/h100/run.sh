@@ -15,6 +15,8 @@
 #   native_nocm2  the same with ggml's NV_coopmat2 path off (Venus exposes
 #                 only KHR_cooperative_matrix): the like-for-like baseline
 #   pearvisor     Mesa Venus (vtest) -> pearvisor gpu-server -> host driver
+#   pearvisor_spin  the same with PEARVISOR_VENUS_SPIN_US=$PV_SPIN_US
+#                 (default 200): server threads busy-poll before blocking
 #   virgl         Mesa Venus (vtest) -> virgl_test_server --venus -> driver
 set -u
 carry=$(cd "$(dirname "$0")" && pwd)
@@ -105,21 +107,24 @@ crun() {
 # ---- servers ----------------------------------------------------------------
 srv_pid=
 srv_log=
-# start_server pearvisor|virgl LOG: a fresh server per client program, so
-# one program's failure cannot leak into the next.
+# start_server pearvisor|pearvisor_spin|virgl LOG: a fresh server per
+# client program, so one program's failure cannot leak into the next.
+# srv_env: extra environment for the server (tracing for the micro runs).
+srv_env=()
 start_server() {
 	local kind=$1
 	srv_log=$2
 	rm -f "$R/tmp/vtest.sock"
-	local cmd
+	local cmd senv=("${srv_env[@]}")
 	case $kind in
-	pearvisor)
+	pearvisor | pearvisor_spin)
 		cmd=(/pv/pearvisor gpu-server --socket /tmp/vtest.sock --device 0)
+		[ "$kind" = pearvisor_spin ] && senv+=("PEARVISOR_VENUS_SPIN_US=${PV_SPIN_US:-200}")
 		;;
 	virgl) cmd=(/usr/bin/virgl_test_server --venus --no-virgl --socket-path=/tmp/vtest.sock) ;;
 	esac
 	echo "+ server: ${cmd[*]}" >>"$srv_log"
-	timeout -k 5 "$(cap 400)" env -i "${common_env[@]}" "${host_env[@]}" PEARVISOR_LOG=${PEARVISOR_LOG:-info} \
+	timeout -k 5 "$(cap 400)" env -i "${common_env[@]}" "${host_env[@]}" "${senv[@]}" PEARVISOR_LOG=${PEARVISOR_LOG:-info} \
 		LD_LIBRARY_PATH="${host_ld:+$host_ld:}/pv/lib" \
 		chroot "$R" "${cmd[@]}" >>"$srv_log" 2>&1 &
 	srv_pid=$!
@@ -148,7 +153,7 @@ client() {
 	case $mode in
 	native) crun "$(cap "$t")" "$lf" "${host_env[@]}" "${envs[@]}" -- "$@"; rc=$? ;;
 	native_nocm2) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_COOPMAT2=1 "${envs[@]}" -- "$@"; rc=$? ;;
-	pearvisor | virgl)
+	pearvisor | pearvisor_spin | virgl)
 		if ! start_server "$mode" "$OUT/server-$mode.log"; then
 			echo "+ no server" >>"$lf"
 			return 1
@@ -181,6 +186,9 @@ run_micro() {
 			print "micro:" $2 "\t" m "\t" a[2] "\t" b[2] }' >>"$results"
 		return
 	fi
+	# The server traces its hand-offs (docs/venus-renderer.md): the
+	# distributions land in its log at each disconnect.
+	srv_env=(PEARVISOR_VENUS_TRACE=1)
 	# Fence feedback off: every vkGetFenceStatus is a guest->host round trip.
 	client "$mode" 60 "$lf" VN_PERF=no_fence_feedback -- /pv/vn-micro all -n "$n"
 	tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
@@ -191,6 +199,19 @@ run_micro() {
 	tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
 		split($3, a, "="); split($4, b, "=");
 		print "micro:" $2 "\t" m "\t" a[2] "\t" b[2] }' >>"$results"
+	srv_env=()
+	grep -h ' trace ' "$OUT/server-$mode.log" >"$OUT/trace-$mode.txt" 2>/dev/null
+}
+
+# vkmark --winsys headless, every default scene, PV_VKMARK_DURATION s each.
+run_vkmark() {
+	local mode=$1 lf=$OUT/vkmark-$mode.log d=${PV_VKMARK_DURATION:-2}
+	[ "$quick" = 1 ] && d=1
+	client "$mode" 120 "$lf" -- /usr/bin/vkmark --winsys headless -s 800x600 -b ":duration=$d"
+	awk -v m="$mode" '/^\[.*FPS:/ { sc=$0; sub(/: FPS:.*/, "", sc); gsub(/ /, "", sc);
+		f=$0; sub(/.*FPS: */, "", f); sub(/ .*/, "", f);
+		print "vkmark:" sc "\t" m "\t" f "\tFPS" }
+		/vkmark Score:/ { print "vkmark:Score\t" m "\t" $NF "\tscore" }' "$lf" >>"$results"
 }
 
 run_llama_bench() {
@@ -220,16 +241,33 @@ run_tbo() {
 		print "tbo:" c "\t" m "\t" v "\tus/run" }' "$lf" >>"$results"
 }
 
+# PV_BENCH_WORKLOADS: which of "info micro llama llamatrace tbo vkmark" to run.
+workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
+want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
 run_mode() {
 	local mode=$1
 	log "== $mode"
-	[ "$mode" != native_nocm2 ] && { run_vulkaninfo "$mode"; log "$mode: vulkaninfo rc=$?"; }
-	[ "$mode" != native_nocm2 ] && { run_micro "$mode"; log "$mode: micro done"; }
-	run_llama_bench "$mode"; log "$mode: llama-bench rc=$?"
-	run_tbo "$mode" MUL_MAT "$([ "$quick" = 1 ] && echo 30 || echo 100)"; log "$mode: test-backend-ops MUL_MAT rc=$?"
-	if [ "$quick" = 0 ]; then
-		run_tbo "$mode" SOFT_MAX 40; log "$mode: test-backend-ops SOFT_MAX rc=$?"
-		run_tbo "$mode" FLASH_ATTN_EXT 50; log "$mode: test-backend-ops FLASH_ATTN_EXT rc=$?"
+	if [ "$mode" != native_nocm2 ]; then
+		want info && { run_vulkaninfo "$mode"; log "$mode: vulkaninfo rc=$?"; }
+		want micro && { run_micro "$mode"; log "$mode: micro done"; }
+		want vkmark && { run_vkmark "$mode"; log "$mode: vkmark rc=$?"; }
+	fi
+	want llama && { run_llama_bench "$mode"; log "$mode: llama-bench rc=$?"; }
+	# Where token generation's time goes in the server (not recorded as a
+	# result: tracing has a cost of its own).
+	if want llamatrace && [ "$mode" != native ] && [ "$mode" != native_nocm2 ] && [ "$mode" != virgl ]; then
+		srv_env=(PEARVISOR_VENUS_TRACE=1)
+		client "$mode" 60 "$OUT/llamatrace-$mode.log" -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 64 -r 1 -ngl 99 -dev Vulkan0 -o md
+		srv_env=()
+		grep -h ' trace ' "$OUT/server-$mode.log" | tail -n 24 >"$OUT/trace-llama-$mode.txt"
+		log "$mode: traced llama-bench tg64"
+	fi
+	if want tbo; then
+		run_tbo "$mode" MUL_MAT "$([ "$quick" = 1 ] && echo 30 || echo "${PV_TBO_CAP_MUL_MAT:-100}")"; log "$mode: test-backend-ops MUL_MAT rc=$?"
+		if [ "$quick" = 0 ]; then
+			run_tbo "$mode" SOFT_MAX "${PV_TBO_CAP_SOFT_MAX:-40}"; log "$mode: test-backend-ops SOFT_MAX rc=$?"
+			run_tbo "$mode" FLASH_ATTN_EXT "${PV_TBO_CAP_FA:-50}"; log "$mode: test-backend-ops FLASH_ATTN_EXT rc=$?"
+		fi
 	fi
 }
 
@@ -238,75 +276,80 @@ if [ -z "$lvp_extra" ]; then
 	head -20 "$OUT/nvidia-smi.txt"
 fi
 modes=${PV_BENCH_MODES:-native pearvisor native_nocm2 virgl}
+# The GPU idles in a low clock state: a first, unrecorded native run
+# brings it up so the first mode is not penalised (seen: native pp32 at a
+# third of its later value when it ran first).
+if want llama || want tbo; then
+	client native 60 "$OUT/warmup.log" -- /usr/bin/llama-bench -m /model.gguf -p 32 -n 4 -r 1 -ngl 99 -dev Vulkan0
+	log "warm-up done (rc=$?)"
+fi
 for mode in $modes; do
 	run_mode "$mode"
 done
 
 # ---- summary ----------------------------------------------------------------
-# For throughput (t/s) "%native" is mode/native; for times (us) native/mode:
-# above 100% always means faster than native.
+# One column per mode, then each mode's ratio to native (and pearvisor's to
+# native_nocm2 and to virgl). For rates (t/s, FPS, score) the ratio is
+# mode/native; for times (us) native/mode: above 100% is always faster.
 summary=$OUT/summary.txt
-awk -F'\t' '
+awk -F'\t' -v modes="$modes" '
 	{ key[$1] = 1; v[$1, $2] = $3 }
+	function rate(k) { return k ~ /^(llama-bench|vkmark)/ }
 	function pct(k, m, base,   a, b) {
 		a = v[k, m]; b = v[k, base];
 		if (a == "" || b == "" || a + 0 == 0 || b + 0 == 0) return "-";
-		if (k ~ /^llama-bench/) return sprintf("%.1f%%", 100 * a / b);
-		return sprintf("%.1f%%", 100 * b / a);
+		return sprintf("%.1f%%", rate(k) ? 100 * a / b : 100 * b / a);
 	}
 	function val(k, m) { return v[k, m] == "" ? "-" : v[k, m] }
 	END {
-		printf "%-70s %12s %12s %12s %12s %9s %9s %9s\n", "workload", "native", "nat-nocm2",
-			"pearvisor", "virgl", "pv/nat", "pv/nocm2", "pv/virgl";
+		nm = split(modes, M, " ");
+		hdr = sprintf("%-64s", "workload");
+		for (j = 1; j <= nm; j++) hdr = hdr sprintf(" %14s", M[j]);
+		for (j = 1; j <= nm; j++) if (M[j] != "native") hdr = hdr sprintf(" %14s", substr(M[j] "/nat", 1, 14));
+		hdr = hdr sprintf(" %10s %10s", "pv/nocm2", "pv/virgl");
+		print hdr;
 		n = 0;
 		for (k in key) keys[++n] = k;
-		# stable order: llama-bench, micro, then tbo
-		for (pass = 1; pass <= 3; pass++)
+		split("llama-bench micro vkmark tbo", order, " ");
+		for (pass = 1; pass <= 4; pass++)
 			for (i = 1; i <= n; i++) {
 				k = keys[i];
-				if ((pass == 1) != (k ~ /^llama-bench/)) continue;
-				if (pass > 1 && ((pass == 2) != (k ~ /^micro/))) continue;
-				pv_nat = pct(k, "pearvisor", "native");
-				pv_cm = pct(k, "pearvisor", "native_nocm2");
-				pv_vg = "-";
-				if (v[k, "virgl"] != "" && v[k, "pearvisor"] != "")
-					pv_vg = (k ~ /^llama-bench/) ? sprintf("%.2fx", v[k, "pearvisor"] / v[k, "virgl"]) \
-						: sprintf("%.2fx", v[k, "virgl"] / v[k, "pearvisor"]);
-				printf "%-70s %12s %12s %12s %12s %9s %9s %9s\n", substr(k, 1, 70), val(k, "native"),
-					val(k, "native_nocm2"), val(k, "pearvisor"), val(k, "virgl"), pv_nat, pv_cm, pv_vg;
+				if (index(k, order[pass] ":") != 1) continue;
+				line = sprintf("%-64s", substr(k, 1, 64));
+				for (j = 1; j <= nm; j++) line = line sprintf(" %14s", val(k, M[j]));
+				for (j = 1; j <= nm; j++) if (M[j] != "native") line = line sprintf(" %14s", pct(k, M[j], "native"));
+				line = line sprintf(" %10s %10s", pct(k, "pearvisor", "native_nocm2"), pct(k, "pearvisor", "virgl"));
+				print line;
 			}
 		# geometric mean of per-case speed relative to native, per op
 		for (i = 1; i <= n; i++) {
 			k = keys[i];
 			if (k !~ /^tbo:/) continue;
 			op = k; sub(/^tbo:/, "", op); sub(/\(.*/, "", op);
-			split("native_nocm2 pearvisor virgl", ms, " ");
-			for (j = 1; j <= 3; j++) {
-				m = ms[j];
-				if (v[k, m] + 0 > 0 && v[k, "native"] + 0 > 0) {
+			ops[op] = 1;
+			for (j = 1; j <= nm; j++) {
+				m = M[j];
+				if (m != "native" && v[k, m] + 0 > 0 && v[k, "native"] + 0 > 0) {
 					g[op, m] += log(v[k, "native"] / v[k, m]); c[op, m]++;
 				}
-				if (m == "pearvisor" && v[k, m] + 0 > 0 && v[k, "native_nocm2"] + 0 > 0) {
-					g[op, "pv_nocm2"] += log(v[k, "native_nocm2"] / v[k, m]); c[op, "pv_nocm2"]++;
-				}
 			}
-			ops[op] = 1;
+			if (v[k, "pearvisor"] + 0 > 0 && v[k, "native_nocm2"] + 0 > 0) {
+				g[op, "pv_nocm2"] += log(v[k, "native_nocm2"] / v[k, "pearvisor"]); c[op, "pv_nocm2"]++;
+			}
 		}
 		print "";
 		print "test-backend-ops, geometric mean of speed relative to native (cases present in both):";
 		for (op in ops) {
 			line = sprintf("  %-16s", op);
-			split("native_nocm2 pearvisor virgl pv_nocm2", ms, " ");
-			for (j = 1; j <= 4; j++) {
-				m = ms[j];
-				line = line sprintf("  %s/native=%s", (m == "pv_nocm2" ? "pearvisor/nocm2" : m),
+			for (j = 1; j <= nm + 1; j++) {
+				m = j <= nm ? M[j] : "pv_nocm2";
+				if (m == "native") continue;
+				line = line sprintf("  %s=%s", (m == "pv_nocm2" ? "pearvisor/nocm2" : m "/native"),
 					c[op, m] ? sprintf("%.1f%% (%d cases)", 100 * exp(g[op, m] / c[op, m]), c[op, m]) : "-");
-				if (m == "pv_nocm2") line = substr(line, 1, length(line));
 			}
 			print line;
 		}
 	}' "$results" >"$summary"
-sed -i 's|pearvisor/nocm2/native=|pearvisor/nocm2=|' "$summary"
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "host: $(uname -r), $(nproc) cpus"
@@ -318,8 +361,9 @@ sed -i 's|pearvisor/nocm2/native=|pearvisor/nocm2=|' "$summary"
 	echo "server for 'pearvisor': pearvisor gpu-server"
 } >"$OUT/env.txt"
 cat "$OUT/env.txt"
-grep -v '^tbo:' "$summary" | head -30
+grep -v '^tbo:' "$summary" | head -60
 echo "(per-case test-backend-ops rows: summary.txt)"
 # At most 8 files come back from the device: all logs go in one archive.
-(cd "$OUT" && tar -czf logs.tar.gz --remove-files ./*.log nvidia-smi.txt 2>/dev/null)
+cat "$OUT"/trace-*.txt 2>/dev/null
+(cd "$OUT" && tar -czf logs.tar.gz --remove-files ./*.log ./trace-*.txt nvidia-smi.txt 2>/dev/null)
 log "done"

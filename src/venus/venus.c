@@ -90,7 +90,20 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	} else if (mm && *mm) {
 		pv_warn("venus: PEARVISOR_VENUS_MEMORY=%s unknown (export|hostptr); using hostptr", mm);
 	}
+	pthread_mutex_init(&r->hostptr_lock, NULL);
 	r->dump_dir = getenv("PEARVISOR_VENUS_DUMP");
+	const char *spin = getenv("PEARVISOR_VENUS_SPIN_US");
+	if (spin && *spin) {
+		char *end;
+		unsigned long us = strtoul(spin, &end, 10);
+		if (*end || us > VN_SPIN_MAX_US)
+			pv_warn("venus: PEARVISOR_VENUS_SPIN_US=%s is not 0..%u; not spinning", spin,
+				VN_SPIN_MAX_US);
+		else
+			r->spin_ns = (uint64_t)us * 1000;
+	}
+	const char *tr = getenv("PEARVISOR_VENUS_TRACE");
+	r->trace = tr && !strcmp(tr, "1");
 	build_capset(r);
 	pv_info("venus: renderer up: vk.xml %u.%u.%u, %zu protocol extensions, %zu commands",
 		VK_API_VERSION_MAJOR(VK_HEADER_VERSION_COMPLETE),
@@ -103,6 +116,9 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 
 void venus_renderer_destroy(struct venus_renderer *r)
 {
+	if (!r)
+		return;
+	pthread_mutex_destroy(&r->hostptr_lock);
 	free(r);
 }
 
@@ -130,6 +146,7 @@ int venus_context_create(struct venus_renderer *r, uint32_t ctx_id,
 		free(ctx);
 		return -ENOMEM;
 	}
+	vn_trace_init(&ctx->trace, r->trace, VN_CMD_TYPE_COUNT);
 	pthread_mutex_init(&ctx->lost_lock, NULL);
 	pthread_mutex_init(&ctx->res_lock, NULL);
 	pthread_mutex_init(&ctx->ring_lock, NULL);
@@ -301,6 +318,7 @@ static void destroy_device_tree(struct venus_context *ctx, struct vn_object *dev
 	for (struct vn_object *o = dev->children; o; o = o->sib_next)
 		if (o->type != VN_OBJ_VkQueue)
 			vn_destroy_host_object(&dd->fns, device, 0, o->type, o->handle);
+	vn_device_fences_fini(ctx, dd, device);
 	dd->fns.DestroyDevice(device, NULL);
 }
 
@@ -323,6 +341,7 @@ void venus_context_destroy(struct venus_context *ctx)
 	}
 	vn_objects_fini(&ctx->objs);
 	vn_exec_fini(&ctx->exec);
+	vn_trace_fini(&ctx->trace, ctx->id);
 	struct vn_resource *r = ctx->resources;
 	while (r) {
 		struct vn_resource *next = r->next;

@@ -134,9 +134,11 @@ void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 	}
 	if (first->type == VN_OBJ_VkQueue && first->data) {
 		struct vn_queue_data *q = first->data;
+		uint64_t t0 = vn_trace_now(&x->ctx->trace);
 		pthread_mutex_lock(&q->lock);
 		c->call(fns, args);
 		pthread_mutex_unlock(&q->lock);
+		vn_trace_since(&x->ctx->trace, VN_TRACE_QUEUE_CALL, t0);
 	} else {
 		c->call(fns, args);
 	}
@@ -205,6 +207,7 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 		if (pv_log_enabled(PV_LOG_DEBUG))
 			pv_debug("venus: ctx %u %s: %s%s", ctx->id, x->ring ? "ring" : "vq", c->name,
 				 (flags & VN_COMMAND_GENERATE_REPLY) ? " (reply)" : "");
+		uint64_t t0 = vn_trace_now(&ctx->trace);
 		vn_arena_reset(&x->arena);
 		void *args = vn_arena_alloc(&x->arena, c->args_size);
 		if (!args) {
@@ -228,6 +231,7 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 			goto fatal;
 		if ((flags & VN_COMMAND_GENERATE_REPLY) && !write_reply(x, type, c, args, &d))
 			goto fatal;
+		vn_trace_cmd(&ctx->trace, type, c->name, t0);
 		if (x->ring && !x->in_streams) {
 			atomic_store(x->ring->head, x->ring->cur + (uint32_t)d.pos);
 			vn_ring_head_published(x->ring);

@@ -17,8 +17,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "os/log.h"
+#include "os/os_thread.h"
 #include "venus/vn_internal.h"
 
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue)
@@ -48,6 +50,109 @@ static void retire(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_
 		ctx->cb.fence_retired(ctx->cb.opaque, ring_idx, fence_id);
 }
 
+/* A reset fence from the device's pool, or a new one. */
+static VkFence fence_get(struct vn_device_data *dd, VkDevice device)
+{
+	VkFence f = VK_NULL_HANDLE;
+	pthread_mutex_lock(&dd->fence_lock);
+	if (dd->fence_pool_n)
+		f = dd->fence_pool[--dd->fence_pool_n];
+	pthread_mutex_unlock(&dd->fence_lock);
+	if (f)
+		return f;
+	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+	if (dd->fns.CreateFence(device, &fci, NULL, &f) != VK_SUCCESS)
+		return VK_NULL_HANDLE;
+	return f;
+}
+
+/* Back to the pool; `signaled` fences are reset first (off the critical
+ * path: after their retirement). */
+static void fence_put(struct vn_device_data *dd, VkDevice device, VkFence f, bool signaled)
+{
+	if (signaled && dd->fns.ResetFences(device, 1, &f) != VK_SUCCESS) {
+		dd->fns.DestroyFence(device, f, NULL);
+		return;
+	}
+	pthread_mutex_lock(&dd->fence_lock);
+	bool kept = dd->fence_pool_n < VN_FENCE_POOL;
+	if (kept)
+		dd->fence_pool[dd->fence_pool_n++] = f;
+	pthread_mutex_unlock(&dd->fence_lock);
+	if (!kept)
+		dd->fns.DestroyFence(device, f, NULL);
+}
+
+static bool timeline_has_device(struct vn_timeline *tl, struct vn_device_data *dd)
+{
+	for (struct vn_fence_req *r = tl->head; r; r = r->next)
+		if (r->dd == dd)
+			return true;
+	return false;
+}
+
+void vn_device_fences_fini(struct venus_context *ctx, struct vn_device_data *dd, VkDevice dev)
+{
+	/* A guest may destroy a device with virtqueue fences still pending
+	 * (Vulkan forbids it, a hostile guest does not care): their waits
+	 * end with the GPU work, so wait for them rather than free the
+	 * device under the timeline threads. */
+	for (int i = 0; ctx->fences_ready && i < VN_MAX_TIMELINES; i++) {
+		struct vn_timeline *tl = &ctx->tl[i];
+		pthread_mutex_lock(&tl->lock);
+		while (tl->started && !tl->stop && timeline_has_device(tl, dd))
+			pthread_cond_wait(&tl->retired_cond, &tl->lock);
+		pthread_mutex_unlock(&tl->lock);
+	}
+	pthread_mutex_lock(&dd->fence_lock);
+	for (unsigned i = 0; i < dd->fence_pool_n; i++)
+		dd->fns.DestroyFence(dev, dd->fence_pool[i], NULL);
+	dd->fence_pool_n = 0;
+	pthread_mutex_unlock(&dd->fence_lock);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* With PEARVISOR_VENUS_SPIN_US, an idle timeline thread polls for the next
+ * fence for that long before sleeping on its condition variable. Called
+ * and returns with tl->lock held. */
+static void spin_for_work(struct vn_timeline *tl, uint64_t spin_ns)
+{
+	if (!spin_ns || tl->head || tl->stop)
+		return;
+	pthread_mutex_unlock(&tl->lock);
+	uint64_t end = now_ns() + spin_ns;
+	while (!__atomic_load_n(&tl->head, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE) && now_ns() < end)
+		for (int i = 0; i < 16; i++)
+			os_cpu_relax();
+	pthread_mutex_lock(&tl->lock);
+}
+
+/* Host waits may block in the driver (an interrupt and a wake-up, tens of
+ * µs); with spinning on, poll the fence's status first. */
+static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, uint64_t spin_ns)
+{
+	if (spin_ns) {
+		uint64_t end = now_ns() + spin_ns;
+		do {
+			VkResult s = req->dd->fns.GetFenceStatus(req->device, req->fence);
+			if (s != VK_NOT_READY)
+				return; /* signaled, or lost: WaitForFences says no more */
+		} while (now_ns() < end);
+	}
+	/* Bounded waits so a stop request is noticed. */
+	VkResult res;
+	do {
+		res = req->dd->fns.WaitForFences(req->device, 1, &req->fence, VK_TRUE, 100000000ull);
+	} while (res == VK_TIMEOUT && !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE));
+}
+
 static void *timeline_thread(void *arg)
 {
 	struct vn_timeline *tl = arg;
@@ -55,31 +160,36 @@ static void *timeline_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "vn-fence-%u", tl->idx);
 	pthread_setname_np(pthread_self(), name);
+	uint64_t spin_ns = ctx->r->spin_ns;
 	pthread_mutex_lock(&tl->lock);
 	for (;;) {
+		spin_for_work(tl, spin_ns);
 		while (!tl->head && !tl->stop)
 			pthread_cond_wait(&tl->cond, &tl->lock);
 		if (!tl->head)
 			break;
 		struct vn_fence_req *req = tl->head;
 		pthread_mutex_unlock(&tl->lock);
+		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_HANDOFF, req->t_queued);
 		if (req->fence) {
-			/* Bounded waits so a stop request is noticed. */
-			VkResult res;
-			do {
-				res = req->fns->WaitForFences(req->device, 1, &req->fence, VK_TRUE,
-							      100000000ull);
-			} while (res == VK_TIMEOUT && !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE));
-			req->fns->DestroyFence(req->device, req->fence, NULL);
+			uint64_t t0 = vn_trace_now(&ctx->trace);
+			wait_fence(tl, req, spin_ns);
+			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_WAIT, t0);
 		}
 		pthread_mutex_lock(&tl->lock);
-		tl->head = req->next;
+		__atomic_store_n(&tl->head, req->next, __ATOMIC_RELEASE);
 		if (!tl->head)
 			tl->tail = &tl->head;
 		pthread_mutex_unlock(&tl->lock);
+		uint64_t t1 = vn_trace_now(&ctx->trace);
 		retire(ctx, req->ring_idx, req->fence_id);
+		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_RETIRE, t1);
+		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_TOTAL, req->t_submit);
+		if (req->fence)
+			fence_put(req->dd, req->device, req->fence, true);
 		free(req);
 		pthread_mutex_lock(&tl->lock);
+		pthread_cond_broadcast(&tl->retired_cond);
 	}
 	pthread_mutex_unlock(&tl->lock);
 	return NULL;
@@ -95,6 +205,7 @@ int vn_fences_start(struct venus_context *ctx)
 		tl->tail = &tl->head;
 		pthread_mutex_init(&tl->lock, NULL);
 		pthread_cond_init(&tl->cond, NULL);
+		pthread_cond_init(&tl->retired_cond, NULL);
 	}
 	ctx->fences_ready = true;
 	return 0;
@@ -122,12 +233,13 @@ void vn_fences_stop(struct venus_context *ctx)
 		while (req) {
 			struct vn_fence_req *next = req->next;
 			if (req->fence)
-				req->fns->DestroyFence(req->device, req->fence, NULL);
+				req->dd->fns.DestroyFence(req->device, req->fence, NULL);
 			free(req);
 			req = next;
 		}
 		pthread_mutex_destroy(&tl->lock);
 		pthread_cond_destroy(&tl->cond);
+		pthread_cond_destroy(&tl->retired_cond);
 	}
 	ctx->fences_ready = false;
 }
@@ -136,7 +248,7 @@ void vn_fences_stop(struct venus_context *ctx)
  * the fence signals once everything submitted to the queue before has
  * finished. VK_NULL_HANDLE when that could not be done. */
 static VkFence queue_fence(struct vn_object *qo, VkDevice *device_out,
-			   const struct vn_device_fns **fns_out)
+			   struct vn_device_data **dd_out)
 {
 	struct vn_queue_data *q = qo->data;
 	struct vn_object *dev = vn_owner(qo, VN_OBJ_VkDevice);
@@ -144,19 +256,18 @@ static VkFence queue_fence(struct vn_object *qo, VkDevice *device_out,
 	if (!q || !dd)
 		return VK_NULL_HANDLE;
 	VkDevice device = (VkDevice)(uintptr_t)dev->handle;
-	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-	VkFence fence = VK_NULL_HANDLE;
-	if (dd->fns.CreateFence(device, &fci, NULL, &fence) != VK_SUCCESS)
+	VkFence fence = fence_get(dd, device);
+	if (!fence)
 		return VK_NULL_HANDLE;
 	pthread_mutex_lock(&q->lock);
 	VkResult res = dd->fns.QueueSubmit((VkQueue)(uintptr_t)qo->handle, 0, NULL, fence);
 	pthread_mutex_unlock(&q->lock);
 	if (res != VK_SUCCESS) {
-		dd->fns.DestroyFence(device, fence, NULL);
+		fence_put(dd, device, fence, false);
 		return VK_NULL_HANDLE;
 	}
 	*device_out = device;
-	*fns_out = &dd->fns;
+	*dd_out = dd;
 	return fence;
 }
 
@@ -170,12 +281,15 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 		return -ENOMEM;
 	req->ring_idx = ring_idx;
 	req->fence_id = fence_id;
+	req->t_submit = vn_trace_now(&ctx->trace);
 	/* The queue is used under the timeline's lock so it cannot be
 	 * destroyed (and unbound) in between. */
 	pthread_mutex_lock(&tl->lock);
 	struct vn_object *qo = ring_idx ? tl->queue : NULL;
-	if (qo && !atomic_load(&ctx->lost))
-		req->fence = queue_fence(qo, &req->device, &req->fns);
+	if (qo && !atomic_load(&ctx->lost)) {
+		req->fence = queue_fence(qo, &req->device, &req->dd);
+		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_QUEUE, req->t_submit);
+	}
 	if (!req->fence && !tl->head) {
 		/* Nothing to wait for and nothing queued ahead: retire now. */
 		pthread_mutex_unlock(&tl->lock);
@@ -187,13 +301,14 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 		if (pthread_create(&tl->thread, NULL, timeline_thread, tl)) {
 			pthread_mutex_unlock(&tl->lock);
 			if (req->fence)
-				req->fns->DestroyFence(req->device, req->fence, NULL);
+				fence_put(req->dd, req->device, req->fence, false);
 			free(req);
 			return -EAGAIN;
 		}
 		tl->started = true;
 	}
-	*tl->tail = req;
+	req->t_queued = vn_trace_now(&ctx->trace);
+	__atomic_store_n(tl->tail, req, __ATOMIC_RELEASE);
 	tl->tail = &req->next;
 	pthread_cond_signal(&tl->cond);
 	pthread_mutex_unlock(&tl->lock);
@@ -212,13 +327,69 @@ void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, v
 		return;
 	}
 	VkDevice device;
-	const struct vn_device_fns *fns;
-	VkFence fence = queue_fence(qo, &device, &fns);
+	struct vn_device_data *dd;
+	VkFence fence = queue_fence(qo, &device, &dd);
 	if (!fence) {
 		/* No fence to be had: the plain call, holding the lock. */
 		vn_dispatch_generic(x, c, args, d);
 		return;
 	}
-	a->ret = fns->WaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX);
-	fns->DestroyFence(device, fence, NULL);
+	a->ret = dd->fns.WaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX);
+	if (a->ret == VK_SUCCESS)
+		fence_put(dd, device, fence, true);
+	else
+		dd->fns.DestroyFence(device, fence, NULL);
+}
+
+/* vkDeviceWaitIdle needs every queue of the device externally synchronized;
+ * like vkQueueWaitIdle it becomes one fence per queue, submitted under
+ * each queue's lock and waited for without any. */
+void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				struct vn_decoder *d)
+{
+	struct vn_args_vkDeviceWaitIdle *a = args;
+	struct vn_objects *objs = &x->ctx->objs;
+	uint64_t id = vn_objects_id_of(objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)a->device);
+	struct vn_object *dev = id ? vn_objects_get(objs, id) : NULL;
+	if (!dev || !dev->data) {
+		vn_decoder_fail(d, "device is NULL");
+		return;
+	}
+	struct vn_object *queues[64];
+	VkFence fences[64];
+	size_t n = vn_objects_children_of_type(objs, dev, VN_OBJ_VkQueue, queues, 64);
+	struct vn_device_data *dd = dev->data;
+	VkDevice device = a->device;
+	size_t k = 0;
+	bool all = true;
+	for (size_t i = 0; i < n; i++) {
+		struct vn_device_data *qdd;
+		VkDevice qdev;
+		fences[k] = queue_fence(queues[i], &qdev, &qdd);
+		if (fences[k])
+			k++;
+		else
+			all = false;
+	}
+	a->ret = VK_SUCCESS;
+	for (size_t i = 0; i < k; i++) {
+		VkResult r = dd->fns.WaitForFences(device, 1, &fences[i], VK_TRUE, UINT64_MAX);
+		if (r == VK_SUCCESS)
+			fence_put(dd, device, fences[i], true);
+		else
+			dd->fns.DestroyFence(device, fences[i], NULL);
+		if (r != VK_SUCCESS && a->ret == VK_SUCCESS)
+			a->ret = r;
+	}
+	if (!all && a->ret == VK_SUCCESS) {
+		/* A queue without a fence (none could be made): the plain
+		 * call, with every queue's lock held, in one order. */
+		for (size_t i = 0; i < n; i++)
+			if (queues[i]->data)
+				pthread_mutex_lock(&((struct vn_queue_data *)queues[i]->data)->lock);
+		a->ret = dd->fns.DeviceWaitIdle(device);
+		for (size_t i = n; i-- > 0;)
+			if (queues[i]->data)
+				pthread_mutex_unlock(&((struct vn_queue_data *)queues[i]->data)->lock);
+	}
 }

@@ -244,7 +244,7 @@ static struct vn_object *register_physical_device(struct venus_context *ctx,
 	struct vn_physical_device_data *data = calloc(1, sizeof(*data));
 	if (!data)
 		return NULL;
-	vn_physical_device_probe(&((struct vn_instance_data *)inst->data)->fns, pd, data);
+	vn_physical_device_probe(ctx->r, &((struct vn_instance_data *)inst->data)->fns, pd, data);
 	o = vn_objects_add(&ctx->objs, id, VN_OBJ_VkPhysicalDevice, (uint64_t)(uintptr_t)pd, inst);
 	if (!o) {
 		free(data);
@@ -443,7 +443,22 @@ static void h_create_semaphore(struct vn_exec *x, const struct vn_cmd_desc *c,
 
 static void free_device(struct vn_object *o)
 {
-	free(o->data);
+	struct vn_device_data *dd = o->data;
+	if (dd)
+		pthread_mutex_destroy(&dd->fence_lock);
+	free(dd);
+}
+
+static void h_destroy_device(struct vn_exec *x, const struct vn_cmd_desc *c,
+			     void *args, struct vn_decoder *d)
+{
+	struct vn_args_vkDestroyDevice *a = args;
+	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice,
+				       (uint64_t)(uintptr_t)a->device);
+	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
+	if (o && o->data)
+		vn_device_fences_fini(x->ctx, o->data, a->device);
+	vn_dispatch_generic(x, c, args, d);
 }
 
 static void h_create_device(struct vn_exec *x, const struct vn_cmd_desc *c,
@@ -480,11 +495,7 @@ static void h_create_device(struct vn_exec *x, const struct vn_cmd_desc *c,
 				x->ctx->id, e);
 	}
 	/* The renderer's own needs for mappable memory. */
-	enum vn_memory_mode mode = x->ctx->r->memory_mode;
-	if (mode == VN_MEMORY_HOSTPTR && !pdd->has_ext_memory_host)
-		mode = VN_MEMORY_EXPORT;
-	if (mode == VN_MEMORY_EXPORT && !pdd->has_ext_memory_fd && pdd->has_ext_memory_host)
-		mode = VN_MEMORY_HOSTPTR;
+	enum vn_memory_mode mode = pdd->memory_mode;
 	static const char *const extra[] = { "VK_EXT_external_memory_host",
 					     "VK_KHR_external_memory_fd",
 					     "VK_EXT_external_memory_dma_buf" };
@@ -510,6 +521,7 @@ static void h_create_device(struct vn_exec *x, const struct vn_cmd_desc *c,
 	}
 	data->physical_device = po;
 	data->memory_mode = mode;
+	pthread_mutex_init(&data->fence_lock, NULL);
 	vn_load_device_fns(f->GetDeviceProcAddr, dev, &data->fns);
 	*a->pDevice = dev;
 	uint64_t id = vn_out_ids(a->pDevice, 1)[0];
@@ -646,8 +658,10 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkEnumeratePhysicalDeviceGroups: return h_enumerate_physical_device_groups;
 	case VN_CMD_vkEnumerateDeviceExtensionProperties: return h_enumerate_device_exts;
 	case VN_CMD_vkCreateDevice: return h_create_device;
+	case VN_CMD_vkDestroyDevice: return h_destroy_device;
 	case VN_CMD_vkGetDeviceQueue: return h_get_device_queue;
 	case VN_CMD_vkQueueWaitIdle: return vn_handle_queue_wait_idle;
+	case VN_CMD_vkDeviceWaitIdle: return vn_handle_device_wait_idle;
 	case VN_CMD_vkGetDeviceQueue2: return h_get_device_queue2;
 	case VN_CMD_vkResetDescriptorPool: return h_reset_descriptor_pool;
 	case VN_CMD_vkGetPhysicalDeviceExternalSemaphoreProperties: return h_external_semaphore_props;
@@ -659,6 +673,8 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkGetImageDrmFormatModifierPropertiesEXT: return vn_handle_image_modifier_props;
 	case VN_CMD_vkGetImageSubresourceLayout: return vn_handle_image_subresource_layout;
 	case VN_CMD_vkAllocateMemory: return vn_handle_allocate_memory;
+	case VN_CMD_vkGetPhysicalDeviceMemoryProperties: return vn_handle_memory_props;
+	case VN_CMD_vkGetPhysicalDeviceMemoryProperties2: return vn_handle_memory_props2;
 	case VN_CMD_vkGetMemoryResourcePropertiesMESA: return vn_handle_get_memory_resource_properties;
 	default: return NULL;
 	}

@@ -14,12 +14,14 @@
 #include "venus/venus.h"
 #include "venus/vn_codec.h"
 #include "venus/vn_objects.h"
+#include "venus/vn_trace.h"
 
 #define VN_CAPSET_SIZE 160
 /* Per-command decode memory; generous for pipeline creation, bounded
  * against hostile counts. */
 #define VN_ARENA_LIMIT (64u << 20)
 #define VN_MAX_TIMELINES 64
+#define VN_SPIN_MAX_US 2000u
 
 enum vn_memory_mode { VN_MEMORY_EXPORT, VN_MEMORY_HOSTPTR };
 
@@ -29,10 +31,26 @@ struct venus_renderer {
 	uint8_t capset[VN_CAPSET_SIZE];
 	enum vn_memory_mode memory_mode;
 	bool memory_mode_forced;
+	/* Which memory types accept imported host pointers, per device UUID:
+	 * finding out needs a throwaway VkDevice, made once per device
+	 * rather than once per client. */
+	pthread_mutex_t hostptr_lock;
+	struct vn_hostptr_probe {
+		uint8_t uuid[VK_UUID_SIZE];
+		uint32_t importable_types;
+		bool used;
+	} hostptr_probes[8];
 	/* PEARVISOR_VENUS_DUMP: directory that receives every decoded
 	 * command's bytes (fuzzing seeds, protocol debugging). */
 	const char *dump_dir;
 	atomic_uint dump_seq;
+	bool trace; /* PEARVISOR_VENUS_TRACE=1: see vn_trace.h */
+	/* PEARVISOR_VENUS_SPIN_US: how long the renderer's threads busy-poll
+	 * before blocking (ring threads between commands, fence threads
+	 * between fences and on a pending fence). Each blocking hand-off
+	 * costs a wake-up, tens of µs on an idle many-core host; spinning
+	 * pays for that with a core, which a 2-core host cannot spare. */
+	uint64_t spin_ns;
 };
 
 /* A blob resource: shared memory (blob_id 0) or an exported VkDeviceMemory. */
@@ -86,7 +104,8 @@ struct vn_fence_req {
 	uint64_t fence_id;
 	VkFence fence; /* VK_NULL_HANDLE: retire when reached */
 	VkDevice device;
-	const struct vn_device_fns *fns;
+	struct vn_device_data *dd;
+	uint64_t t_submit, t_queued; /* trace timestamps, 0 when off */
 };
 
 /* One fence timeline (ring_idx): its bound queue and pending fences. */
@@ -95,6 +114,7 @@ struct vn_timeline {
 	uint32_t idx;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t retired_cond; /* after each retirement (device teardown) */
 	struct vn_object *queue; /* bound VkQueue, or NULL */
 	struct vn_fence_req *head, **tail;
 	pthread_t thread;
@@ -127,6 +147,8 @@ struct venus_context {
 	/* ring_idx -> queue timeline binding and fence retirement. */
 	struct vn_timeline tl[VN_MAX_TIMELINES];
 	bool fences_ready;
+
+	struct vn_trace trace;
 };
 
 /* Per-type object data. */
@@ -136,7 +158,12 @@ struct vn_instance_data {
 };
 
 struct vn_physical_device_data {
+	/* The host's properties with HOST_VISIBLE/COHERENT/CACHED removed from
+	 * types the guest cannot map (see vn_memory.c); the guest is shown
+	 * exactly these. */
 	VkPhysicalDeviceMemoryProperties mem_props;
+	enum vn_memory_mode memory_mode;
+	uint32_t visible_types; /* types allocated mappable for the guest */
 	VkDeviceSize host_ptr_align;
 	bool has_ext_memory_host, has_ext_memory_fd, has_dma_buf;
 	/* Without it the renderer emulates SYNC_FD binary semaphores (see
@@ -147,10 +174,18 @@ struct vn_physical_device_data {
 	bool has_drm_format_modifier;
 };
 
+#define VN_FENCE_POOL 16
+
 struct vn_device_data {
 	struct vn_device_fns fns;
 	struct vn_object *physical_device;
 	enum vn_memory_mode memory_mode;
+	/* Reset fences for virtqueue fences and vkQueueWaitIdle: on NVIDIA
+	 * creating and destroying one costs ~250 µs each, on every submit's
+	 * critical path (docs/PERFORMANCE.md, H100 run 4). */
+	pthread_mutex_t fence_lock;
+	VkFence fence_pool[VN_FENCE_POOL];
+	unsigned fence_pool_n;
 };
 
 struct vn_queue_data {
@@ -215,8 +250,13 @@ void vn_handle_get_memory_resource_properties(struct vn_exec *x,
 					      void *args, struct vn_decoder *d);
 int vn_memory_export_blob(struct venus_context *ctx, uint64_t mem_id,
 			  struct venus_blob *out);
-void vn_physical_device_probe(const struct vn_instance_fns *f, VkPhysicalDevice pd,
-			      struct vn_physical_device_data *data);
+void vn_physical_device_probe(struct venus_renderer *r, const struct vn_instance_fns *f,
+			      VkPhysicalDevice pd, struct vn_physical_device_data *data);
+void vn_memory_mask_props(VkPhysicalDeviceMemoryProperties *p, uint32_t visible_types);
+void vn_handle_memory_props(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			    struct vn_decoder *d);
+void vn_handle_memory_props2(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			     struct vn_decoder *d);
 
 /* vn_fence.c */
 int vn_fences_start(struct venus_context *ctx);
@@ -224,6 +264,11 @@ void vn_fences_stop(struct venus_context *ctx);
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue);
 void vn_timeline_unbind_queue(struct venus_context *ctx, struct vn_object *queue);
 int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+/* Before the host device goes: waits out its pending virtqueue fences and
+ * destroys its pooled ones. */
+void vn_device_fences_fini(struct venus_context *ctx, struct vn_device_data *dd, VkDevice dev);
+void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				struct vn_decoder *d);
 void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			       struct vn_decoder *d);
 

@@ -22,8 +22,98 @@
 #include "os/util.h"
 #include "venus/vn_internal.h"
 
-void vn_physical_device_probe(const struct vn_instance_fns *f, VkPhysicalDevice pd,
-			      struct vn_physical_device_data *data)
+static const VkMemoryPropertyFlags host_flags = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+						VK_MEMORY_PROPERTY_HOST_COHERENT_BIT |
+						VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
+
+/* A type the guest cannot map must not look mappable: applications pick
+ * types by flags, and an allocation the renderer cannot share would only
+ * fail later, at vkMapMemory or blob creation. */
+void vn_memory_mask_props(VkPhysicalDeviceMemoryProperties *p, uint32_t visible_types)
+{
+	uint32_t n = p->memoryTypeCount < VK_MAX_MEMORY_TYPES ? p->memoryTypeCount
+							      : VK_MAX_MEMORY_TYPES;
+	for (uint32_t i = 0; i < n; i++)
+		if (!(visible_types & (1u << i)))
+			p->memoryTypes[i].propertyFlags &= ~host_flags;
+}
+
+/* vkGetMemoryHostPointerPropertiesEXT needs a VkDevice, but the guest sees
+ * memory types long before it creates one: ask a throwaway device, with
+ * memory made the way real allocations are (a shared memfd mapping). */
+static uint32_t probe_importable_types(const struct vn_instance_fns *f, VkPhysicalDevice pd,
+				       size_t align)
+{
+	float prio = 1.0f;
+	VkDeviceQueueCreateInfo q = { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+				      .queueFamilyIndex = 0, .queueCount = 1,
+				      .pQueuePriorities = &prio };
+	const char *ext = "VK_EXT_external_memory_host";
+	VkDeviceCreateInfo ci = { .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+				  .queueCreateInfoCount = 1, .pQueueCreateInfos = &q,
+				  .enabledExtensionCount = 1, .ppEnabledExtensionNames = &ext };
+	VkDevice dev = VK_NULL_HANDLE;
+	if (!f->CreateDevice || f->CreateDevice(pd, &ci, NULL, &dev) != VK_SUCCESS) {
+		pv_warn("venus: cannot create a device to probe host-pointer import");
+		return 0;
+	}
+	PFN_vkGetMemoryHostPointerPropertiesEXT get_props =
+		(PFN_vkGetMemoryHostPointerPropertiesEXT)f->GetDeviceProcAddr(
+			dev, "vkGetMemoryHostPointerPropertiesEXT");
+	PFN_vkDestroyDevice destroy =
+		(PFN_vkDestroyDevice)f->GetDeviceProcAddr(dev, "vkDestroyDevice");
+	uint32_t bits = 0;
+	int fd = os_shm_create("venus-probe", align);
+	void *p = fd >= 0 ? os_shm_map(fd, align) : NULL;
+	if (p && get_props) {
+		VkMemoryHostPointerPropertiesEXT hp = {
+			.sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT };
+		if (get_props(dev, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, p,
+			      &hp) == VK_SUCCESS)
+			bits = hp.memoryTypeBits;
+	}
+	if (p)
+		os_shm_unmap(p, align);
+	if (fd >= 0)
+		close(fd);
+	if (destroy)
+		destroy(dev, NULL);
+	return bits;
+}
+
+static uint32_t importable_types(struct venus_renderer *r, const struct vn_instance_fns *f,
+				 VkPhysicalDevice pd, size_t align)
+{
+	VkPhysicalDeviceIDProperties id = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES };
+	VkPhysicalDeviceProperties2 p2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+					   .pNext = &id };
+	f->GetPhysicalDeviceProperties2(pd, &p2);
+	pthread_mutex_lock(&r->hostptr_lock);
+	struct vn_hostptr_probe *slot = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(r->hostptr_probes) && !slot; i++) {
+		struct vn_hostptr_probe *e = &r->hostptr_probes[i];
+		if (!e->used || !memcmp(e->uuid, id.deviceUUID, VK_UUID_SIZE))
+			slot = e;
+	}
+	uint32_t bits;
+	if (slot && slot->used) {
+		bits = slot->importable_types;
+	} else {
+		bits = probe_importable_types(f, pd, align);
+		pv_info("venus: %s: host-pointer import works for memory types 0x%x",
+			p2.properties.deviceName, bits);
+		if (slot) {
+			memcpy(slot->uuid, id.deviceUUID, VK_UUID_SIZE);
+			slot->importable_types = bits;
+			slot->used = true;
+		}
+	}
+	pthread_mutex_unlock(&r->hostptr_lock);
+	return bits;
+}
+
+void vn_physical_device_probe(struct venus_renderer *r, const struct vn_instance_fns *f,
+			      VkPhysicalDevice pd, struct vn_physical_device_data *data)
 {
 	f->GetPhysicalDeviceMemoryProperties(pd, &data->mem_props);
 	uint32_t n = 0;
@@ -52,6 +142,61 @@ void vn_physical_device_probe(const struct vn_instance_fns *f, VkPhysicalDevice 
 		if (hp.minImportedHostPointerAlignment > data->host_ptr_align)
 			data->host_ptr_align = hp.minImportedHostPointerAlignment;
 	}
+
+	uint32_t host_visible = 0;
+	for (uint32_t i = 0; i < data->mem_props.memoryTypeCount && i < VK_MAX_MEMORY_TYPES; i++)
+		if (data->mem_props.memoryTypes[i].propertyFlags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+			host_visible |= 1u << i;
+	enum vn_memory_mode mode = r->memory_mode;
+	if (mode == VN_MEMORY_HOSTPTR && !data->has_ext_memory_host)
+		mode = VN_MEMORY_EXPORT;
+	if (mode == VN_MEMORY_EXPORT && !data->has_ext_memory_fd && data->has_ext_memory_host)
+		mode = VN_MEMORY_HOSTPTR;
+	data->visible_types = host_visible;
+	if (mode == VN_MEMORY_HOSTPTR && f->GetPhysicalDeviceProperties2) {
+		uint32_t ok = host_visible & importable_types(r, f, pd, data->host_ptr_align);
+		if (!ok && data->has_ext_memory_fd && !r->memory_mode_forced)
+			mode = VN_MEMORY_EXPORT; /* nothing importable: try fds */
+		else
+			data->visible_types = ok;
+	}
+	data->memory_mode = mode;
+	vn_memory_mask_props(&data->mem_props, data->visible_types);
+}
+
+static struct vn_physical_device_data *physical_device_data(struct vn_exec *x,
+							    VkPhysicalDevice pd)
+{
+	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkPhysicalDevice,
+				       (uint64_t)(uintptr_t)pd);
+	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
+	return o ? o->data : NULL;
+}
+
+void vn_handle_memory_props(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			    struct vn_decoder *d)
+{
+	struct vn_args_vkGetPhysicalDeviceMemoryProperties *a = args;
+	struct vn_physical_device_data *pdd = physical_device_data(x, a->physicalDevice);
+	if (!pdd || !a->pMemoryProperties) {
+		vn_decoder_fail(d, "physicalDevice or pMemoryProperties is NULL");
+		return;
+	}
+	*a->pMemoryProperties = pdd->mem_props;
+}
+
+void vn_handle_memory_props2(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			     struct vn_decoder *d)
+{
+	struct vn_args_vkGetPhysicalDeviceMemoryProperties2 *a = args;
+	struct vn_physical_device_data *pdd = physical_device_data(x, a->physicalDevice);
+	if (!pdd || !a->pMemoryProperties) {
+		vn_decoder_fail(d, "physicalDevice or pMemoryProperties is NULL");
+		return;
+	}
+	/* The host fills the chain (memory budget); the types are ours. */
+	vn_dispatch_generic(x, c, args, d);
+	vn_memory_mask_props(&a->pMemoryProperties->memoryProperties, pdd->visible_types);
 }
 
 static void free_memory(struct vn_object *o)
@@ -93,8 +238,7 @@ void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
 		a->ret = VK_ERROR_OUT_OF_DEVICE_MEMORY;
 		return;
 	}
-	bool visible = dc.pdd->mem_props.memoryTypes[info.memoryTypeIndex].propertyFlags &
-		       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT;
+	bool visible = dc.pdd->visible_types & (1u << info.memoryTypeIndex);
 
 	/* Rebuild the chain without the guest's export/import requests: how
 	 * memory reaches the guest is the renderer's business. */

@@ -220,13 +220,22 @@ size_t vn_objects_count(struct vn_objects *t)
 	return n;
 }
 
+size_t vn_objects_children_of_type(struct vn_objects *t, struct vn_object *parent,
+				   uint32_t type, struct vn_object **out, size_t max)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&t->lock);
+	for (struct vn_object *o = parent->children; o && n < max; o = o->sib_next)
+		if (o->type == type)
+			out[n++] = o;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
 struct vn_object *vn_objects_child_of_type(struct vn_objects *t, struct vn_object *parent,
 					   uint32_t type)
 {
-	pthread_mutex_lock(&t->lock);
-	struct vn_object *o = parent->children;
-	while (o && o->type != type)
-		o = o->sib_next;
-	pthread_mutex_unlock(&t->lock);
+	struct vn_object *o = NULL;
+	vn_objects_children_of_type(t, parent, type, &o, 1);
 	return o;
 }

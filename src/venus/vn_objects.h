@@ -49,6 +49,9 @@ void vn_objects_remove(struct vn_objects *t, struct vn_object *obj);
 /* Forgets the children of obj, keeping obj. */
 void vn_objects_remove_children(struct vn_objects *t, struct vn_object *obj);
 size_t vn_objects_count(struct vn_objects *t);
+/* Up to max children of parent with this type, in out; returns how many. */
+size_t vn_objects_children_of_type(struct vn_objects *t, struct vn_object *parent,
+				   uint32_t type, struct vn_object **out, size_t max);
 /* The first child of parent with this type, or NULL. */
 struct vn_object *vn_objects_child_of_type(struct vn_objects *t, struct vn_object *parent,
 					   uint32_t type);

@@ -26,19 +26,19 @@
 #define VN_RING_BUFFER_MAX (16u << 20)
 /* Relax policy after the last command (the guest's idle timeout, 1 ms
  * from Mesa, ends all of it by parking):
- * - optionally spin with a pause instruction (PEARVISOR_VENUS_RING_SPIN_US,
- *   default 0, at most 100): measured on the 2-core CI host, a 20 us spin
+ * - optionally spin with a pause instruction (PEARVISOR_VENUS_SPIN_US,
+ *   see vn_internal.h): measured on the 2-core CI host, a 20 us spin
  *   halved the null-call median but multiplied the event-call and
  *   submit+wait medians by 3-6 (the spinning thread uses up its CFS share
  *   and is then descheduled exactly when the guest's next command comes:
  *   docs/PERFORMANCE.md), so it is only for hosts with idle cores;
  * - sched_yield until 200 us: prompt, and lets the guest's own thread and
  *   the host driver's threads run on an oversubscribed host;
- * - then nanosleep from 5 us, doubling up to 100 us, with the thread's
- *   timer slack at 5 us so the sleeps are as short as asked (the default
- *   50 us slack made the first 1 us sleep ~55 us);
+ * - then timed waits on the ring's condition variable from 5 us, doubling
+ *   up to 100 us, with the thread's timer slack at 5 us so the waits are
+ *   as short as asked (the default 50 us slack made the first 1 us sleep
+ *   ~55 us); vkWaitRingSeqnoMESA and vkNotifyRingMESA end a wait early;
  * - park at the guest's idle timeout. */
-#define VN_RING_SPIN_MAX_NS 100000ull
 #define VN_RING_YIELD_NS 200000ull
 #define VN_RING_SLEEP_MIN_NS 5000ull
 #define VN_RING_SLEEP_MAX_NS 100000ull
@@ -54,13 +54,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000ull),
-			       .tv_nsec = (long)(ns % 1000000000ull) };
-	nanosleep(&ts, NULL);
 }
 
 static void deadline_in(struct timespec *ts, uint64_t ns)
@@ -126,17 +119,6 @@ static bool ring_idle_wait(struct vn_ring *r)
 	return !stop;
 }
 
-static uint64_t ring_spin_ns(void)
-{
-	const char *s = getenv("PEARVISOR_VENUS_RING_SPIN_US");
-	if (!s || !*s)
-		return 0;
-	char *end;
-	unsigned long us = strtoul(s, &end, 10);
-	uint64_t ns = *end ? 0 : (uint64_t)us * 1000;
-	return ns > VN_RING_SPIN_MAX_NS ? VN_RING_SPIN_MAX_NS : ns;
-}
-
 static void *ring_thread(void *arg)
 {
 	struct vn_ring *r = arg;
@@ -145,7 +127,7 @@ static void *ring_thread(void *arg)
 	snprintf(name, sizeof(name), "vn-ring-%u", ctx->id);
 	pthread_setname_np(pthread_self(), name);
 	os_thread_set_timer_slack_ns(VN_RING_TIMER_SLACK_NS);
-	uint64_t spin_ns = ring_spin_ns();
+	uint64_t spin_ns = ctx->r->spin_ns;
 	uint64_t last = now_ns(), sleep = VN_RING_SLEEP_MIN_NS;
 	for (;;) {
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
@@ -162,7 +144,10 @@ static void *ring_thread(void *arg)
 			uint32_t first = PV_MIN(avail, r->buffer_size - off);
 			memcpy(r->scratch, r->buffer + off, first);
 			memcpy(r->scratch + first, r->buffer, avail - first);
-			if (vn_exec_stream(&r->exec, r->scratch, avail)) {
+			uint64_t t0 = vn_trace_now(&ctx->trace);
+			bool ok = vn_exec_stream(&r->exec, r->scratch, avail);
+			vn_trace_since(&ctx->trace, VN_TRACE_RING_EXEC, t0);
+			if (ok) {
 				r->cur = tail;
 				atomic_store(r->head, tail);
 				vn_ring_head_published(r);
@@ -191,7 +176,17 @@ static void *ring_thread(void *arg)
 		} else if (idle < VN_RING_YIELD_NS) {
 			sched_yield();
 		} else {
-			sleep_ns(sleep);
+			/* A timed wait, not a sleep: a guest blocked in
+			 * vkWaitRingSeqnoMESA or vkNotifyRingMESA wakes the ring
+			 * at once instead of after the step. */
+			pthread_mutex_lock(&r->lock);
+			if (!r->notified && !r->stop) {
+				struct timespec ts;
+				deadline_in(&ts, sleep);
+				pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+			}
+			r->notified = false;
+			pthread_mutex_unlock(&r->lock);
 			if (sleep < VN_RING_SLEEP_MAX_NS)
 				sleep *= 2;
 		}
@@ -501,11 +496,13 @@ static void h_wait_vq_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 		vn_decoder_fail(d, "only allowed on a ring");
 		return;
 	}
+	uint64_t t0 = vn_trace_now(&x->ctx->trace);
 	pthread_mutex_lock(&r->lock);
 	while (r->vq_seqno < a->seqno && !r->stop && !atomic_load(&x->ctx->lost))
 		pthread_cond_wait(&r->cond, &r->lock);
 	r->notified = false;
 	pthread_mutex_unlock(&r->lock);
+	vn_trace_since(&x->ctx->trace, VN_TRACE_VQ_SEQNO_WAIT, t0);
 }
 
 static void h_wait_ring_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
@@ -525,6 +522,7 @@ static void h_wait_ring_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 				atomic_load(r->tail));
 		return;
 	}
+	uint64_t t0 = vn_trace_now(&x->ctx->trace);
 	pthread_mutex_lock(&r->lock);
 	r->notified = true;
 	pthread_cond_broadcast(&r->cond);
@@ -542,6 +540,7 @@ static void h_wait_ring_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 	}
 	r->head_waiters--;
 	pthread_mutex_unlock(&r->lock);
+	vn_trace_since(&x->ctx->trace, VN_TRACE_SEQNO_WAIT, t0);
 	if (stalled_ms >= VN_RING_STALL_MS)
 		vn_decoder_fail(d, "ring %llu made no progress for %u ms",
 				(unsigned long long)a->ring, VN_RING_STALL_MS);

@@ -13,6 +13,7 @@
 #include "test.h"
 #include "venus/venus.h"
 #include "venus/vn_codec.h"
+#include "venus/vn_internal.h"
 
 struct enc {
 	uint8_t d[1024];
@@ -299,4 +300,35 @@ TEST(venus_device_life_cycle_and_semaphore_resources)
 	CHECK(!venus_context_is_lost(ctx));
 	CHECK_EQ(venus_context_object_count(ctx), 0);
 	venus_context_destroy(ctx);
+}
+
+/* NVIDIA's layout: host-pointer import covers the system-memory types
+ * (2, 3) but not the BAR type (4), which must then stop looking mappable
+ * while keeping its other flags. */
+TEST(venus_memory_mask_props)
+{
+	const VkMemoryPropertyFlags dl = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
+				    hv = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT,
+				    hc = VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+				    hca = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
+	VkPhysicalDeviceMemoryProperties p = { .memoryTypeCount = 5 };
+	p.memoryTypes[0].propertyFlags = dl;
+	p.memoryTypes[1].propertyFlags = dl;
+	p.memoryTypes[2].propertyFlags = hv | hc;
+	p.memoryTypes[3].propertyFlags = hv | hc | hca;
+	p.memoryTypes[4].propertyFlags = dl | hv | hc;
+	p.memoryTypes[4].heapIndex = 1;
+	vn_memory_mask_props(&p, 0xc);
+	CHECK_EQ(p.memoryTypes[0].propertyFlags, dl);
+	CHECK_EQ(p.memoryTypes[2].propertyFlags, hv | hc);
+	CHECK_EQ(p.memoryTypes[3].propertyFlags, hv | hc | hca);
+	CHECK_EQ(p.memoryTypes[4].propertyFlags, dl);
+	CHECK_EQ(p.memoryTypes[4].heapIndex, 1);
+	/* A host-claimed count past the array is clamped, not trusted. */
+	p.memoryTypeCount = 1000;
+	for (unsigned i = 0; i < VK_MAX_MEMORY_TYPES; i++)
+		p.memoryTypes[i].propertyFlags = hv;
+	vn_memory_mask_props(&p, 1);
+	CHECK_EQ(p.memoryTypes[0].propertyFlags, hv);
+	CHECK_EQ(p.memoryTypes[VK_MAX_MEMORY_TYPES - 1].propertyFlags, 0);
 }
