@@ -49,6 +49,26 @@ if [ $rc -ne 0 ]; then
 	tail -n 30 "$out/l1.log"
 fi
 
+# The checker itself must refuse a screen without the text: a black
+# 1280x800 PNG, made here with the standard library.
+python3 - "$out/blank.png" <<'PY'
+import struct, sys, zlib
+w, h = 1280, 800
+def chunk(k, b):
+    return struct.pack('>I', len(b)) + k + b + struct.pack('>I', zlib.crc32(k + b) & 0xffffffff)
+raw = (b'\0' + bytes(3 * w)) * h
+open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', w, h, 8, 2, 0, 0, 0))
+                             + chunk(b'IDAT', zlib.compress(raw)) + chunk(b'IEND', b''))
+PY
+if python3 tests/nested/check-scanout.py "$out/blank.png" "PV-SCANOUT $token" >"$out/blank.txt" 2>&1; then
+	echo "FAIL nested-gpu-scanout-checker: it accepted a blank screen"
+elif grep -q '0 bands' "$out/blank.txt"; then
+	echo "PASS nested-gpu-scanout-checker (refuses a blank screen)"
+else
+	sed 's/^/  /' "$out/blank.txt"
+	echo "FAIL nested-gpu-scanout-checker: unexpected answer for a blank screen"
+fi
+
 # The screenshots: decode and check what L2's console looks like.
 for which in usr1 exit; do
 	png=$out/scanout-$which.png
