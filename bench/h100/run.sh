@@ -17,6 +17,8 @@
 #   pearvisor     Mesa Venus (vtest) -> pearvisor gpu-server -> host driver
 #   pearvisor_spin  the same with PEARVISOR_VENUS_SPIN_US=$PV_SPIN_US
 #                 (default 200): server threads busy-poll before blocking
+#   pearvisor_alt the same with the server environment $PV_ALT_ENV
+#                 (space-separated VAR=value), for A/B runs of a setting
 #   virgl         Mesa Venus (vtest) -> virgl_test_server --venus -> driver
 set -u
 carry=$(cd "$(dirname "$0")" && pwd)
@@ -117,9 +119,11 @@ start_server() {
 	rm -f "$R/tmp/vtest.sock"
 	local cmd senv=("${srv_env[@]}")
 	case $kind in
-	pearvisor | pearvisor_spin)
+	pearvisor | pearvisor_spin | pearvisor_alt)
 		cmd=(/pv/pearvisor gpu-server --socket /tmp/vtest.sock --device 0)
 		[ "$kind" = pearvisor_spin ] && senv+=("PEARVISOR_VENUS_SPIN_US=${PV_SPIN_US:-200}")
+		# shellcheck disable=SC2206
+		[ "$kind" = pearvisor_alt ] && senv+=(${PV_ALT_ENV:-})
 		;;
 	virgl) cmd=(/usr/bin/virgl_test_server --venus --no-virgl --socket-path=/tmp/vtest.sock) ;;
 	esac
@@ -153,7 +157,7 @@ client() {
 	case $mode in
 	native) crun "$(cap "$t")" "$lf" "${host_env[@]}" "${envs[@]}" -- "$@"; rc=$? ;;
 	native_nocm2) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_COOPMAT2=1 "${envs[@]}" -- "$@"; rc=$? ;;
-	pearvisor | pearvisor_spin | virgl)
+	pearvisor | pearvisor_spin | pearvisor_alt | virgl)
 		if ! start_server "$mode" "$OUT/server-$mode.log"; then
 			echo "+ no server" >>"$lf"
 			return 1

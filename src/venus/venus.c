@@ -102,6 +102,18 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 		else
 			r->spin_ns = (uint64_t)us * 1000;
 	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	r->fence_poll_ns = ncpu >= 8 ? 20000 : 0;
+	const char *fp = getenv("PEARVISOR_VENUS_FENCE_POLL_US");
+	if (fp && *fp) {
+		char *end;
+		unsigned long us = strtoul(fp, &end, 10);
+		if (*end || us > VN_SPIN_MAX_US)
+			pv_warn("venus: PEARVISOR_VENUS_FENCE_POLL_US=%s is not 0..%u; ignored", fp,
+				VN_SPIN_MAX_US);
+		else
+			r->fence_poll_ns = (uint64_t)us * 1000;
+	}
 	const char *tr = getenv("PEARVISOR_VENUS_TRACE");
 	r->trace = tr && !strcmp(tr, "1");
 	build_capset(r);

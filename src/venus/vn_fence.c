@@ -290,6 +290,21 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 		req->fence = queue_fence(qo, &req->device, &req->dd);
 		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_QUEUE, req->t_submit);
 	}
+	if (req->fence && !tl->head && ctx->r->fence_poll_ns) {
+		uint64_t end = now_ns() + ctx->r->fence_poll_ns;
+		VkResult st;
+		do {
+			st = req->dd->fns.GetFenceStatus(req->device, req->fence);
+		} while (st == VK_NOT_READY && now_ns() < end);
+		if (st == VK_SUCCESS) {
+			pthread_mutex_unlock(&tl->lock);
+			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_POLLED, req->t_submit);
+			retire(ctx, ring_idx, fence_id);
+			fence_put(req->dd, req->device, req->fence, true);
+			free(req);
+			return 0;
+		}
+	}
 	if (!req->fence && !tl->head) {
 		/* Nothing to wait for and nothing queued ahead: retire now. */
 		pthread_mutex_unlock(&tl->lock);

@@ -51,6 +51,13 @@ struct venus_renderer {
 	 * costs a wake-up, tens of µs on an idle many-core host; spinning
 	 * pays for that with a core, which a 2-core host cannot spare. */
 	uint64_t spin_ns;
+	/* PEARVISOR_VENUS_FENCE_POLL_US: a virtqueue fence with nothing queued
+	 * ahead is first polled on the submitting thread for this long, and
+	 * retired there if it signals, saving the fence thread's wake-up
+	 * (7 µs median on the H100). Default 20 µs on hosts with 8+ CPUs, 0
+	 * below: on 2 cores the poll takes the CPU the driver's own queue
+	 * thread needs to signal it. */
+	uint64_t fence_poll_ns;
 };
 
 /* A blob resource: shared memory (blob_id 0) or an exported VkDeviceMemory. */
