@@ -102,8 +102,6 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 		else
 			r->spin_ns = (uint64_t)us * 1000;
 	}
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	r->fence_poll_ns = ncpu >= 8 ? 20000 : 0;
 	const char *fp = getenv("PEARVISOR_VENUS_FENCE_POLL_US");
 	if (fp && *fp) {
 		char *end;

@@ -54,9 +54,12 @@ struct venus_renderer {
 	/* PEARVISOR_VENUS_FENCE_POLL_US: a virtqueue fence with nothing queued
 	 * ahead is first polled on the submitting thread for this long, and
 	 * retired there if it signals, saving the fence thread's wake-up
-	 * (7 µs median on the H100). Default 20 µs on hosts with 8+ CPUs, 0
-	 * below: on 2 cores the poll takes the CPU the driver's own queue
-	 * thread needs to signal it. */
+	 * (7-39 µs median on the H100). Off by default: it halved the
+	 * server's share of an empty submit+wait on the H100, but a fence
+	 * behind real GPU work stalls the submitting thread for the whole
+	 * poll, and llama.cpp token generation showed no gain (runs 9-10 in
+	 * docs/PERFORMANCE.md); on 2 cores the poll also takes the CPU the
+	 * driver's own queue thread needs to signal the fence. */
 	uint64_t fence_poll_ns;
 };
 
