@@ -62,6 +62,21 @@ static void build_capset(struct venus_renderer *r)
 	put32(cap, CAP_GUEST_VRAM, 0);
 }
 
+/* A tuning knob in µs (0..VN_SPIN_MAX_US) as ns; unset or invalid is 0. */
+static uint64_t env_us_as_ns(const char *name)
+{
+	const char *v = getenv(name);
+	if (!v || !*v)
+		return 0;
+	char *end;
+	unsigned long us = strtoul(v, &end, 10);
+	if (*end || us > VN_SPIN_MAX_US) {
+		pv_warn("venus: %s=%s is not 0..%u; ignored", name, v, VN_SPIN_MAX_US);
+		return 0;
+	}
+	return (uint64_t)us * 1000;
+}
+
 int venus_renderer_create(const struct venus_renderer_options *opts,
 			  struct venus_renderer **out)
 {
@@ -92,26 +107,8 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	}
 	pthread_mutex_init(&r->hostptr_lock, NULL);
 	r->dump_dir = getenv("PEARVISOR_VENUS_DUMP");
-	const char *spin = getenv("PEARVISOR_VENUS_SPIN_US");
-	if (spin && *spin) {
-		char *end;
-		unsigned long us = strtoul(spin, &end, 10);
-		if (*end || us > VN_SPIN_MAX_US)
-			pv_warn("venus: PEARVISOR_VENUS_SPIN_US=%s is not 0..%u; not spinning", spin,
-				VN_SPIN_MAX_US);
-		else
-			r->spin_ns = (uint64_t)us * 1000;
-	}
-	const char *fp = getenv("PEARVISOR_VENUS_FENCE_POLL_US");
-	if (fp && *fp) {
-		char *end;
-		unsigned long us = strtoul(fp, &end, 10);
-		if (*end || us > VN_SPIN_MAX_US)
-			pv_warn("venus: PEARVISOR_VENUS_FENCE_POLL_US=%s is not 0..%u; ignored", fp,
-				VN_SPIN_MAX_US);
-		else
-			r->fence_poll_ns = (uint64_t)us * 1000;
-	}
+	r->spin_ns = env_us_as_ns("PEARVISOR_VENUS_SPIN_US");
+	r->fence_poll_ns = env_us_as_ns("PEARVISOR_VENUS_FENCE_POLL_US");
 	const char *tr = getenv("PEARVISOR_VENUS_TRACE");
 	r->trace = tr && !strcmp(tr, "1");
 	build_capset(r);
