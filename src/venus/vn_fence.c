@@ -17,10 +17,10 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "os/log.h"
 #include "os/os_thread.h"
+#include "os/os_time.h"
 #include "venus/vn_internal.h"
 
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue)
@@ -111,13 +111,6 @@ void vn_device_fences_fini(struct venus_context *ctx, struct vn_device_data *dd,
 	pthread_mutex_unlock(&dd->fence_lock);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* With PEARVISOR_VENUS_SPIN_US, an idle timeline thread polls for the next
  * fence for that long before sleeping on its condition variable. Called
  * and returns with tl->lock held. */
@@ -126,9 +119,9 @@ static void spin_for_work(struct vn_timeline *tl, uint64_t spin_ns)
 	if (!spin_ns || tl->head || tl->stop)
 		return;
 	pthread_mutex_unlock(&tl->lock);
-	uint64_t end = now_ns() + spin_ns;
+	uint64_t end = os_now_ns() + spin_ns;
 	while (!__atomic_load_n(&tl->head, __ATOMIC_ACQUIRE) &&
-	       !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE) && now_ns() < end)
+	       !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE) && os_now_ns() < end)
 		for (int i = 0; i < 16; i++)
 			os_cpu_relax();
 	pthread_mutex_lock(&tl->lock);
@@ -139,12 +132,12 @@ static void spin_for_work(struct vn_timeline *tl, uint64_t spin_ns)
 static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, uint64_t spin_ns)
 {
 	if (spin_ns) {
-		uint64_t end = now_ns() + spin_ns;
+		uint64_t end = os_now_ns() + spin_ns;
 		do {
 			VkResult s = req->dd->fns.GetFenceStatus(req->device, req->fence);
 			if (s != VK_NOT_READY)
 				return; /* signaled, or lost: WaitForFences says no more */
-		} while (now_ns() < end);
+		} while (os_now_ns() < end);
 	}
 	/* Bounded waits so a stop request is noticed. */
 	VkResult res;
@@ -291,11 +284,11 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_QUEUE, req->t_submit);
 	}
 	if (req->fence && !tl->head && ctx->r->fence_poll_ns) {
-		uint64_t end = now_ns() + ctx->r->fence_poll_ns;
+		uint64_t end = os_now_ns() + ctx->r->fence_poll_ns;
 		VkResult st;
 		do {
 			st = req->dd->fns.GetFenceStatus(req->device, req->fence);
-		} while (st == VK_NOT_READY && now_ns() < end);
+		} while (st == VK_NOT_READY && os_now_ns() < end);
 		if (st == VK_SUCCESS) {
 			pthread_mutex_unlock(&tl->lock);
 			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_POLLED, req->t_submit);

@@ -2,9 +2,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "os/log.h"
+#include "os/os_time.h"
 
 static const char *const names[VN_TRACE_COUNT] = {
 	[VN_TRACE_QUEUE_CALL] = "queue_call",
@@ -58,11 +58,7 @@ static int cmp_cmd_total(const void *a, const void *b)
 
 uint64_t vn_trace_now(const struct vn_trace *t)
 {
-	if (!t->on)
-		return 0;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return t->on ? os_now_ns() : 0;
 }
 
 void vn_trace_since(struct vn_trace *t, enum vn_trace_point p, uint64_t start_ns)

@@ -20,6 +20,7 @@
 
 #include "os/log.h"
 #include "os/os_thread.h"
+#include "os/os_time.h"
 #include "os/util.h"
 #include "venus/vn_internal.h"
 
@@ -48,13 +49,6 @@
  * ring's head moving: a guest-made deadlock must not pin the caller. */
 #define VN_RING_STALL_MS 30000u
 #define VN_MAX_RINGS 64
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void deadline_in(struct timespec *ts, uint64_t ns)
 {
@@ -128,7 +122,7 @@ static void *ring_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	os_thread_set_timer_slack_ns(VN_RING_TIMER_SLACK_NS);
 	uint64_t spin_ns = ctx->r->spin_ns;
-	uint64_t last = now_ns(), sleep = VN_RING_SLEEP_MIN_NS;
+	uint64_t last = os_now_ns(), sleep = VN_RING_SLEEP_MIN_NS;
 	for (;;) {
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 			break;
@@ -152,7 +146,7 @@ static void *ring_thread(void *arg)
 				atomic_store(r->head, tail);
 				vn_ring_head_published(r);
 			}
-			last = now_ns();
+			last = os_now_ns();
 			sleep = VN_RING_SLEEP_MIN_NS;
 			continue;
 		}
@@ -164,11 +158,11 @@ static void *ring_thread(void *arg)
 			pthread_mutex_unlock(&r->lock);
 			break;
 		}
-		uint64_t idle = now_ns() - last;
+		uint64_t idle = os_now_ns() - last;
 		if (idle >= r->idle_timeout_ns) {
 			if (!ring_idle_wait(r))
 				break;
-			last = now_ns();
+			last = os_now_ns();
 			sleep = VN_RING_SLEEP_MIN_NS;
 		} else if (idle < spin_ns) {
 			for (int i = 0; i < 16; i++)

@@ -4,10 +4,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "os/os_fd.h"
+#include "os/os_time.h"
 #include "vtest/vtest_wire.h"
 
 struct vtest_wait {
@@ -25,13 +25,6 @@ struct vtest_pending_fence {
 	uint32_t n;
 	struct vtest_sync_entry set[];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void decode_triplets(const uint32_t *t, uint32_t n, struct vtest_sync_entry *out)
 {
@@ -103,7 +96,7 @@ static void check_waits(struct vtest_syncs *s)
 		bool ready = wait_ready(s, w);
 		if (!ready && w->deadline_ns != UINT64_MAX) {
 			if (!now)
-				now = now_ns();
+				now = os_now_ns();
 			if (now < w->deadline_ns) {
 				pw = &w->next;
 				continue;
@@ -190,7 +183,7 @@ int vtest_sync_wait(struct vtest_syncs *s, uint32_t flags, uint32_t timeout_ms,
 	w->flags = flags;
 	w->n = n;
 	w->deadline_ns = timeout_ms == UINT32_MAX ? UINT64_MAX
-						  : now_ns() + (uint64_t)timeout_ms * 1000000u;
+						  : os_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	decode_triplets(triplets, n, w->want);
 
 	int client_fd = os_eventfd_create();
