@@ -323,6 +323,17 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 	return 0;
 }
 
+/* Waits for a fence from queue_fence, then pools it (or, failed, drops it). */
+static VkResult wait_and_put(struct vn_device_data *dd, VkDevice device, VkFence fence)
+{
+	VkResult r = dd->fns.WaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX);
+	if (r == VK_SUCCESS)
+		fence_put(dd, device, fence, true);
+	else
+		dd->fns.DestroyFence(device, fence, NULL);
+	return r;
+}
+
 void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			       struct vn_decoder *d)
 {
@@ -342,11 +353,7 @@ void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, v
 		vn_dispatch_generic(x, c, args, d);
 		return;
 	}
-	a->ret = dd->fns.WaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX);
-	if (a->ret == VK_SUCCESS)
-		fence_put(dd, device, fence, true);
-	else
-		dd->fns.DestroyFence(device, fence, NULL);
+	a->ret = wait_and_put(dd, device, fence);
 }
 
 /* vkDeviceWaitIdle needs every queue of the device externally synchronized;
@@ -381,11 +388,7 @@ void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, 
 	}
 	a->ret = VK_SUCCESS;
 	for (size_t i = 0; i < k; i++) {
-		VkResult r = dd->fns.WaitForFences(device, 1, &fences[i], VK_TRUE, UINT64_MAX);
-		if (r == VK_SUCCESS)
-			fence_put(dd, device, fences[i], true);
-		else
-			dd->fns.DestroyFence(device, fences[i], NULL);
+		VkResult r = wait_and_put(dd, device, fences[i]);
 		if (r != VK_SUCCESS && a->ret == VK_SUCCESS)
 			a->ret = r;
 	}
