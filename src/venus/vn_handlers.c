@@ -31,20 +31,35 @@ static const struct vn_extension_info *protocol_ext(const char *name)
 	return NULL;
 }
 
+/* Vulkan's two-call enumeration for n available items: with no array the
+ * count is set to n; with one, to how many fit. Returns how many entries
+ * to fill (0 when only counting) and sets *ret (VK_INCOMPLETE when some
+ * did not fit). */
+static uint32_t enum_count(uint32_t n, uint32_t *count, const void *array, VkResult *ret)
+{
+	*ret = VK_SUCCESS;
+	if (!count)
+		return 0;
+	if (!array) {
+		*count = n;
+		return 0;
+	}
+	uint32_t k = *count < n ? *count : n;
+	*count = k;
+	if (k < n)
+		*ret = VK_INCOMPLETE;
+	return k;
+}
+
 /* Copies n properties into the guest's array with Vulkan's count rules. */
 static VkResult emit_props(const VkExtensionProperties *src, uint32_t n,
 			   uint32_t *count, VkExtensionProperties *dst)
 {
-	if (!count)
-		return VK_SUCCESS;
-	if (!dst) {
-		*count = n;
-		return VK_SUCCESS;
-	}
-	uint32_t k = *count < n ? *count : n;
-	memcpy(dst, src, k * sizeof(*src));
-	*count = k;
-	return k < n ? VK_INCOMPLETE : VK_SUCCESS;
+	VkResult ret;
+	uint32_t k = enum_count(n, count, dst, &ret);
+	if (k)
+		memcpy(dst, src, k * sizeof(*src));
+	return ret;
 }
 
 static bool list_has(const VkExtensionProperties *v, uint32_t n, const char *name)
@@ -278,17 +293,9 @@ static void h_enumerate_physical_devices(struct vn_exec *x, const struct vn_cmd_
 	struct vn_object *io = instance_and_device(x, a->instance, d, &pd);
 	if (!io)
 		return;
-	uint32_t n = pd ? 1 : 0;
-	a->ret = VK_SUCCESS;
-	if (!a->pPhysicalDeviceCount)
-		return;
-	if (!a->pPhysicalDevices) {
-		*a->pPhysicalDeviceCount = n;
-		return;
-	}
-	uint32_t cap = *a->pPhysicalDeviceCount;
-	uint32_t k = cap < n ? cap : n;
-	if (k) {
+	/* The guest's ids for the array come with it, sized by its count. */
+	uint32_t cap = a->pPhysicalDeviceCount ? *a->pPhysicalDeviceCount : 0;
+	if (enum_count(pd ? 1 : 0, a->pPhysicalDeviceCount, a->pPhysicalDevices, &a->ret)) {
 		uint64_t id = vn_out_ids(a->pPhysicalDevices, cap)[0];
 		if (!register_physical_device(x->ctx, io, id, pd)) {
 			vn_decoder_fail(d, "physical device id %llu is 0 or in use",
@@ -297,8 +304,6 @@ static void h_enumerate_physical_devices(struct vn_exec *x, const struct vn_cmd_
 		}
 		a->pPhysicalDevices[0] = pd;
 	}
-	*a->pPhysicalDeviceCount = k;
-	a->ret = k < n ? VK_INCOMPLETE : VK_SUCCESS;
 }
 
 static void h_enumerate_physical_device_groups(struct vn_exec *x, const struct vn_cmd_desc *c,
@@ -309,24 +314,14 @@ static void h_enumerate_physical_device_groups(struct vn_exec *x, const struct v
 	struct vn_object *io = instance_and_device(x, a->instance, d, &pd);
 	if (!io)
 		return;
-	uint32_t n = pd ? 1 : 0;
-	a->ret = VK_SUCCESS;
-	if (!a->pPhysicalDeviceGroupCount)
-		return;
-	if (!a->pPhysicalDeviceGroupProperties) {
-		*a->pPhysicalDeviceGroupCount = n;
-		return;
-	}
-	uint32_t k = *a->pPhysicalDeviceGroupCount < n ? *a->pPhysicalDeviceGroupCount : n;
-	if (k) {
+	if (enum_count(pd ? 1 : 0, a->pPhysicalDeviceGroupCount,
+		       a->pPhysicalDeviceGroupProperties, &a->ret)) {
 		VkPhysicalDeviceGroupProperties *g = &a->pPhysicalDeviceGroupProperties[0];
 		g->physicalDeviceCount = 1;
 		memset(g->physicalDevices, 0, sizeof(g->physicalDevices));
 		g->physicalDevices[0] = pd;
 		g->subsetAllocation = VK_FALSE;
 	}
-	*a->pPhysicalDeviceGroupCount = k;
-	a->ret = k < n ? VK_INCOMPLETE : VK_SUCCESS;
 }
 
 static struct vn_object *pd_obj(struct vn_exec *x, VkPhysicalDevice pd)
