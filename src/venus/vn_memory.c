@@ -82,17 +82,14 @@ static uint32_t probe_importable_types(const struct vn_instance_fns *f, VkPhysic
 }
 
 static uint32_t importable_types(struct venus_renderer *r, const struct vn_instance_fns *f,
-				 VkPhysicalDevice pd, size_t align)
+				 VkPhysicalDevice pd, size_t align, const char *name,
+				 const uint8_t uuid[VK_UUID_SIZE])
 {
-	VkPhysicalDeviceIDProperties id = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES };
-	VkPhysicalDeviceProperties2 p2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
-					   .pNext = &id };
-	f->GetPhysicalDeviceProperties2(pd, &p2);
 	pthread_mutex_lock(&r->hostptr_lock);
 	struct vn_hostptr_probe *slot = NULL;
 	for (size_t i = 0; i < ARRAY_SIZE(r->hostptr_probes) && !slot; i++) {
 		struct vn_hostptr_probe *e = &r->hostptr_probes[i];
-		if (!e->used || !memcmp(e->uuid, id.deviceUUID, VK_UUID_SIZE))
+		if (!e->used || !memcmp(e->uuid, uuid, VK_UUID_SIZE))
 			slot = e;
 	}
 	uint32_t bits;
@@ -100,10 +97,10 @@ static uint32_t importable_types(struct venus_renderer *r, const struct vn_insta
 		bits = slot->importable_types;
 	} else {
 		bits = probe_importable_types(f, pd, align);
-		pv_info("venus: %s: host-pointer import works for memory types 0x%x",
-			p2.properties.deviceName, bits);
+		pv_info("venus: %s: host-pointer import works for memory types 0x%x", name,
+			bits);
 		if (slot) {
-			memcpy(slot->uuid, id.deviceUUID, VK_UUID_SIZE);
+			memcpy(slot->uuid, uuid, VK_UUID_SIZE);
 			slot->importable_types = bits;
 			slot->used = true;
 		}
@@ -133,12 +130,15 @@ void vn_physical_device_probe(struct venus_renderer *r, const struct vn_instance
 		free(v);
 	}
 	data->host_ptr_align = os_page_size();
-	if (data->has_ext_memory_host && f->GetPhysicalDeviceProperties2) {
-		VkPhysicalDeviceExternalMemoryHostPropertiesEXT hp = {
-			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT };
-		VkPhysicalDeviceProperties2 p = {
-			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &hp };
-		f->GetPhysicalDeviceProperties2(pd, &p);
+	VkPhysicalDeviceExternalMemoryHostPropertiesEXT hp = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT };
+	VkPhysicalDeviceIDProperties id = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES,
+		.pNext = data->has_ext_memory_host ? &hp : NULL };
+	VkPhysicalDeviceProperties2 p2 = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+					   .pNext = &id };
+	if (f->GetPhysicalDeviceProperties2) {
+		f->GetPhysicalDeviceProperties2(pd, &p2);
 		if (hp.minImportedHostPointerAlignment > data->host_ptr_align)
 			data->host_ptr_align = hp.minImportedHostPointerAlignment;
 	}
@@ -154,7 +154,9 @@ void vn_physical_device_probe(struct venus_renderer *r, const struct vn_instance
 		mode = VN_MEMORY_HOSTPTR;
 	data->visible_types = host_visible;
 	if (mode == VN_MEMORY_HOSTPTR && f->GetPhysicalDeviceProperties2) {
-		uint32_t ok = host_visible & importable_types(r, f, pd, data->host_ptr_align);
+		uint32_t ok = host_visible & importable_types(r, f, pd, data->host_ptr_align,
+							      p2.properties.deviceName,
+							      id.deviceUUID);
 		if (!ok && data->has_ext_memory_fd && !r->memory_mode_forced)
 			mode = VN_MEMORY_EXPORT; /* nothing importable: try fds */
 		else
