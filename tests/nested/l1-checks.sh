@@ -7,14 +7,7 @@
 . /pv/run/config
 . /pv/run/l1-lib.sh
 P=$PV_PREFIX
-pass() { echo "PVR PASS $P-$1"; }
-fail() { echo "PVR FAIL $P-$1: $2"; }
-skip() { echo "PVR SKIP $P-$1: $2"; }
-check() { if [ "$2" = 1 ]; then pass "$1"; else fail "$1" "$3"; fi; }
-
-D=$PV_L2_DISK
-[ -b "$D" ] || { echo "PVR FAIL $P-setup: no L2 disk in L1"; exit 1; }
-[ -c /dev/kvm ] || { echo "PVR FAIL $P-setup: no /dev/kvm in L1"; exit 1; }
+l1_require
 echo "PVR INFO vmm=$PV_VMM l2disk=$D"
 
 # ---- Usage and error paths: quick, no guest runs (pearvisor's own CLI).

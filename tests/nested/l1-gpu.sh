@@ -9,13 +9,7 @@
 . /pv/run/l1-lib.sh
 PV_VMM=pearvisor
 P=nested-gpu
-pass() { echo "PVR PASS $P-$1"; }
-fail() { echo "PVR FAIL $P-$1: $2"; }
-check() { if [ "$2" = 1 ]; then pass "$1"; else fail "$1" "$3"; fi; }
-
-D=$PV_L2_DISK
-[ -b "$D" ] || { echo "PVR FAIL $P-setup: no L2 disk in L1"; exit 1; }
-[ -c /dev/kvm ] || { echo "PVR FAIL $P-setup: no /dev/kvm in L1"; exit 1; }
+l1_require
 # Mesa's caches want a writable home; the L1 root is read-only.
 export HOME=/tmp
 

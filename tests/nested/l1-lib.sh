@@ -73,3 +73,18 @@ vm_log() {
 result() {
 	tr -d '\r' <"/tmp/$1.log" | sed -n "s/^PV-RESULT $2=//p" | tail -n 1
 }
+
+# Result lines of the in-L1 check scripts (l1-checks.sh, l1-gpu.sh); $P is
+# the caller's check-name prefix.
+pass() { echo "PVR PASS $P-$1"; }
+fail() { echo "PVR FAIL $P-$1: $2"; }
+skip() { echo "PVR SKIP $P-$1: $2"; }
+check() { if [ "$2" = 1 ]; then pass "$1"; else fail "$1" "$3"; fi; }
+
+# l1_require: what every check session needs, or it stops: the L2 disk
+# (then in $D) and /dev/kvm.
+l1_require() {
+	D=$PV_L2_DISK
+	[ -b "$D" ] || { echo "PVR FAIL $P-setup: no L2 disk in L1"; exit 1; }
+	[ -c /dev/kvm ] || { echo "PVR FAIL $P-setup: no /dev/kvm in L1"; exit 1; }
+}

@@ -10,32 +10,12 @@ PV=$B/pearvisor
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
-# A minimal arm64 Image header: magic at 0x38, image_size as given (MiB).
-fake_image() {
-	python3 - "$1" "$2" <<'PY'
-import struct, sys
-size_mib = int(sys.argv[2])
-hdr = struct.pack('<II QQQ QQQ II', 0, 0, 0, size_mib << 20, 0xa, 0, 0, 0, 0x644d5241, 0)
-open(sys.argv[1], 'wb').write(hdr + bytes(4096))
-PY
-}
+. tests/vmm/cli-lib.sh
+
 fake_image "$T/Image" 2
 fake_image "$T/Huge" 63
 head -c 100000 /dev/urandom > "$T/garbage"
 printf 'tiny' > "$T/initrd"
-
-# expect NAME STATUS PATTERN -- ARGS...: exit status and a stderr/stdout line.
-expect() {
-	name=$1 want=$2 pat=$3; shift 4
-	out=$("$PV" run "$@" 2>&1 </dev/null); st=$?
-	if [ "$st" -ne "$want" ]; then
-		echo "FAIL $name: status $st, wanted $want"; printf '%s\n' "$out" | sed 's/^/    /'
-	elif ! printf '%s\n' "$out" | grep -q -- "$pat"; then
-		echo "FAIL $name: output lacks '$pat'"; printf '%s\n' "$out" | sed 's/^/    /'
-	else
-		echo "PASS $name"
-	fi
-}
 
 expect vmm-cli-help 0 "Exit status" -- --help
 expect vmm-cli-no-kernel 2 "--kernel is required" -- --memory 1G

@@ -10,23 +10,8 @@ make -j2 O=$B GPU=1 $B/pearvisor >/dev/null || { echo "FAIL vmm-gpu-cli-build"; 
 PV=$B/pearvisor
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-python3 - "$T/Image" <<'PY'
-import struct, sys
-hdr = struct.pack('<II QQQ QQQ II', 0, 0, 0, 2 << 20, 0xa, 0, 0, 0, 0x644d5241, 0)
-open(sys.argv[1], 'wb').write(hdr + bytes(4096))
-PY
-
-expect() {
-	name=$1 want=$2 pat=$3; shift 4
-	out=$("$PV" run "$@" 2>&1 </dev/null); st=$?
-	if [ "$st" -ne "$want" ]; then
-		echo "FAIL $name: status $st, wanted $want"; printf '%s\n' "$out" | sed 's/^/    /'
-	elif ! printf '%s\n' "$out" | grep -q -- "$pat"; then
-		echo "FAIL $name: output lacks '$pat'"; printf '%s\n' "$out" | sed 's/^/    /'
-	else
-		echo "PASS $name"
-	fi
-}
+. tests/vmm/cli-lib.sh
+fake_image "$T/Image" 2
 
 expect vmm-gpu-cli-screenshot-needs-gpu 2 "needs --gpu" -- --kernel "$T/Image" --screenshot "$T/s.png"
 expect vmm-gpu-cli-unknown-device 1 "requested device 'no-such-gpu' not found" -- \

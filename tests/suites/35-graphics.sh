@@ -39,19 +39,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-pass() { echo "PASS $*"; }
-fail() { echo "FAIL $*"; }
-skip() { echo "SKIP $*"; }
-progress() { echo "--- $*"; }
 . tests/venus/suite-lib.sh
 
-progress "build"
-if timeout 1800 make -j2 all >"$work/build.log" 2>&1; then
-	pass build
-else
-	tail -30 "$work/build.log"; fail build
-	exit 1
-fi
+build_all || exit 1
 
 build_roots
 

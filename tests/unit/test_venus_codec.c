@@ -8,23 +8,7 @@
 #include "test.h"
 #include "venus/vn_codec.h"
 #include "venus/vn_objects.h"
-
-struct buf {
-	uint8_t d[4096];
-	size_t n;
-};
-
-static void u32(struct buf *b, uint32_t v)
-{
-	memcpy(b->d + b->n, &v, 4);
-	b->n += 4;
-}
-
-static void u64(struct buf *b, uint64_t v)
-{
-	memcpy(b->d + b->n, &v, 8);
-	b->n += 8;
-}
+#include "venus_buf.h"
 
 #define DEVICE_ID 0x1000
 #define DEVICE_HANDLE 0xd00d

@@ -14,23 +14,7 @@
 #include "venus/venus.h"
 #include "venus/vn_codec.h"
 #include "venus/vn_internal.h"
-
-struct enc {
-	uint8_t d[1024];
-	size_t n;
-};
-
-static void u32(struct enc *b, uint32_t v)
-{
-	memcpy(b->d + b->n, &v, 4);
-	b->n += 4;
-}
-
-static void u64(struct enc *b, uint64_t v)
-{
-	memcpy(b->d + b->n, &v, 8);
-	b->n += 8;
-}
+#include "venus_buf.h"
 
 static struct venus_renderer *renderer(void)
 {
@@ -74,7 +58,7 @@ TEST(venus_capset_layout)
 TEST(venus_unknown_command_loses_context)
 {
 	struct venus_context *ctx = context();
-	struct enc b = { .n = 0 };
+	struct buf b = { .n = 0 };
 	u32(&b, 100000);
 	u32(&b, 0);
 	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), -5);
@@ -107,7 +91,7 @@ struct layout {
 
 static const struct layout good = { 0, 64, 128, 192, 1024, 1216, 64, 0, 1280 };
 
-static void create_ring_cmd(struct enc *b, uint32_t res, const struct layout *l)
+static void create_ring_cmd(struct buf *b, uint32_t res, const struct layout *l)
 {
 	u32(b, VN_CMD_vkCreateRingMESA);
 	u32(b, 0);
@@ -156,7 +140,7 @@ TEST(venus_bad_ring_layouts)
 		struct venus_context *ctx = context();
 		int fd;
 		void *p = blob(ctx, 1, 4096, &fd);
-		struct enc b = { .n = 0 };
+		struct buf b = { .n = 0 };
 		create_ring_cmd(&b, 1, &bad[i]);
 		CHECK_EQ(venus_context_submit(ctx, b.d, b.n), -5);
 		venus_context_destroy(ctx);
@@ -165,7 +149,7 @@ TEST(venus_bad_ring_layouts)
 	}
 	/* An unknown resource is refused too. */
 	struct venus_context *ctx = context();
-	struct enc b = { .n = 0 };
+	struct buf b = { .n = 0 };
 	create_ring_cmd(&b, 9, &good);
 	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), -5);
 	venus_context_destroy(ctx);
@@ -177,12 +161,12 @@ TEST(venus_ring_round_trip)
 	int fd, rfd;
 	uint8_t *shm = blob(ctx, 1, 4096, &fd);
 	uint8_t *reply = blob(ctx, 2, 4096, &rfd);
-	struct enc b = { .n = 0 };
+	struct buf b = { .n = 0 };
 	create_ring_cmd(&b, 1, &good);
 	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
 
 	/* Into the ring: set the reply stream, then a call that replies. */
-	struct enc c = { .n = 0 };
+	struct buf c = { .n = 0 };
 	u32(&c, VN_CMD_vkSetReplyCommandStreamMESA);
 	u32(&c, 0);
 	u64(&c, 1);
@@ -197,7 +181,7 @@ TEST(venus_ring_round_trip)
 	_Atomic uint32_t *tail = (_Atomic uint32_t *)(shm + good.tail);
 	atomic_store(tail, (uint32_t)c.n);
 	/* Make sure the ring notices even if it already parked. */
-	struct enc n = { .n = 0 };
+	struct buf n = { .n = 0 };
 	u32(&n, VN_CMD_vkNotifyRingMESA);
 	u32(&n, 0);
 	u64(&n, 0x55);
@@ -240,7 +224,7 @@ TEST(venus_ring_round_trip)
 TEST(venus_device_life_cycle_and_semaphore_resources)
 {
 	struct venus_context *ctx = context();
-	struct enc b = { .n = 0 };
+	struct buf b = { .n = 0 };
 	u32(&b, VN_CMD_vkCreateInstance); u32(&b, 0);
 	u64(&b, 1); u32(&b, VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO); u64(&b, 0); u32(&b, 0);
 	u64(&b, 0); u32(&b, 0); u64(&b, 0); u32(&b, 0); u64(&b, 0);

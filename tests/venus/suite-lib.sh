@@ -1,5 +1,23 @@
 # Shared by the GPU suites (31-venus-vtest, 35-graphics); sourced, not run.
-# Expects pass/fail/progress functions and $work (a scratch directory).
+# Expects $work (a scratch directory).
+
+pass() { echo "PASS $*"; }
+fail() { echo "FAIL $*"; }
+skip() { echo "SKIP $*"; }
+progress() { echo "--- $*"; }
+
+# build_all: `make all` (programs the suites run), as the check "build";
+# returns nonzero after printing the log's tail when it fails.
+build_all() {
+	progress "build"
+	if timeout 1800 make -j2 all >"$work/build.log" 2>&1; then
+		pass build
+		return 0
+	fi
+	tail -30 "$work/build.log"
+	fail build
+	return 1
+}
 
 # build_roots: builds or reuses the trixie and sid guest roots; sets
 # root_trixie / root_sid and roots_ok (the suites that are ready).

@@ -1,20 +1,7 @@
 #include <string.h>
 
-#include "vmm/config.h"
 #include "../unit/test.h"
-
-static enum vm_config_result parse(struct vm_config *c, char *err, const char *const *args)
-{
-	char *argv[32];
-	int argc = 0;
-	argv[argc++] = (char *)"run";
-	while (*args && argc < 31)
-		argv[argc++] = (char *)*args++;
-	argv[argc] = NULL;
-	return vm_config_parse(c, argc, argv, err, 256);
-}
-
-#define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#include "config_args.h"
 
 TEST(defaults)
 {
