@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Write a synthetic llama-architecture GGUF of realistic shape (TinyLlama
-1.1B: 22 layers, n_embd 2048, GQA 32/4 heads, n_ff 5632, 32000-token SPM
-vocab) with all-zero Q4_0 weights, so it costs the GPU what a real 1.1B
-Q4_0 model costs while compressing to almost nothing. Runs with
-python3-gguf (Debian sid) in the guest root: make-model.py OUT.gguf"""
+"""Write a synthetic llama-architecture GGUF of realistic shape with
+all-zero Q4_0 weights, so it costs the GPU what a real Q4_0 model of that
+shape costs while compressing to almost nothing. Shapes:
+  1.1b  TinyLlama 1.1B: 22 layers, n_embd 2048, GQA 32/4 heads, n_ff 5632
+  7b    Llama 2 7B: 32 layers, n_embd 4096, 32/32 heads, n_ff 11008
+both with a 32000-token SPM vocab. Runs with python3-gguf (Debian sid) in
+the guest root: make-model.py OUT.gguf [1.1b|7b]"""
 import sys
 
 import numpy as np
 from gguf import GGUFWriter, GGMLQuantizationType, LlamaFileType, TokenType
 
-N_VOCAB, N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_CTX = 32000, 2048, 22, 32, 4, 5632, 2048
-HEAD_DIM = N_EMBD // N_HEAD
+# name: (n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx)
+SHAPES = {
+    "1.1b": (2048, 22, 32, 4, 5632, 2048),
+    "7b": (4096, 32, 32, 32, 11008, 4096),
+}
+N_VOCAB = 32000
 Q4_0_BLOCK, Q4_0_BYTES = 32, 18
 
 
@@ -22,9 +28,11 @@ def q4_0_zeros(rows, cols, cache={}):
     return cache[key]
 
 
-def main(path):
+def main(path, shape):
+    N_EMBD, N_LAYER, N_HEAD, N_HEAD_KV, N_FF, N_CTX = SHAPES[shape]
+    HEAD_DIM = N_EMBD // N_HEAD
     w = GGUFWriter(path, "llama")
-    w.add_name("pearvisor-synthetic-1.1b-q4_0")
+    w.add_name("pearvisor-synthetic-%s-q4_0" % shape)
     w.add_context_length(N_CTX)
     w.add_embedding_length(N_EMBD)
     w.add_block_count(N_LAYER)
@@ -73,6 +81,6 @@ def main(path):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: make-model.py OUT.gguf")
-    main(sys.argv[1])
+    if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] not in SHAPES):
+        sys.exit("usage: make-model.py OUT.gguf [%s]" % "|".join(SHAPES))
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) == 3 else "1.1b")

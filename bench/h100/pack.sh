@@ -13,6 +13,7 @@
 #                      ggml Vulkan+CPU, Mesa Venus ICD, sid Vulkan loader,
 #                      glvnd, virgl_test_server, vkmark, vulkaninfo)
 #   model.gguf.xz      synthetic 1.1B Q4_0 llama model (make-model.py)
+#   model-7b.gguf.xz   the same in Llama 2 7B's shape
 #   pv/                pearvisor (gpu-server) and vn-micro, built here in
 #                      this worktree
 #   run.sh             bench/h100/run.sh
@@ -71,14 +72,20 @@ if [ -n "$need" ]; then
 fi
 
 # The model: generated in the root (python3-gguf), checked to load below.
-if [ ! -s "$dest/model.gguf.xz" ] || [ "$here/make-model.py" -nt "$dest/model.gguf.xz" ]; then
-	echo "pack: generating the synthetic model"
-	cp "$here/make-model.py" "$m/tmp/make-model.py"
-	chroot "$m" python3 /tmp/make-model.py /tmp/model.gguf
-	xz -T2 -6 -c "$m/tmp/model.gguf" >"$dest/model.gguf.xz.tmp"
-	mv "$dest/model.gguf.xz.tmp" "$dest/model.gguf.xz"
-	rm -f "$m/tmp/model.gguf"
-fi
+# 1.1b is model.gguf; other shapes (PV_PACK_MODELS, default "1.1b 7b") are
+# model-SHAPE.gguf. All-zero weights: the 7b one is 3.6 GiB, 0.6 MB as xz.
+for shape in ${PV_PACK_MODELS:-1.1b 7b}; do
+	name=model.gguf
+	[ "$shape" != 1.1b ] && name=model-$shape.gguf
+	if [ ! -s "$dest/$name.xz" ] || [ "$here/make-model.py" -nt "$dest/$name.xz" ]; then
+		echo "pack: generating the synthetic $shape model"
+		cp "$here/make-model.py" "$m/tmp/make-model.py"
+		chroot "$m" python3 /tmp/make-model.py "/tmp/$name" "$shape"
+		xz -T2 -6 -c "$m/tmp/$name" >"$dest/$name.xz.tmp"
+		mv "$dest/$name.xz.tmp" "$dest/$name.xz"
+		rm -f "$m/tmp/$name"
+	fi
+done
 
 # Entry points: programs and dlopen()ed modules the loader never lists.
 libdir=/usr/lib/x86_64-linux-gnu

@@ -19,6 +19,7 @@
 #                 (default 200): server threads busy-poll before blocking
 #   pearvisor_alt the same with the server environment $PV_ALT_ENV
 #                 (space-separated VAR=value), for A/B runs of a setting
+#   pearvisor_alt2  likewise with $PV_ALT2_ENV
 #   virgl         Mesa Venus (vtest) -> virgl_test_server --venus -> driver
 set -u
 carry=$(cd "$(dirname "$0")" && pwd)
@@ -66,6 +67,12 @@ log "unpacking $(du -h "$carry/sid-bench.tar.xz" | cut -f1) userspace"
 xz -T0 -dc "$carry/sid-bench.tar.xz" | tar -x -C "$R" || { log "FATAL: unpack failed"; exit 1; }
 [ -n "$lvp_extra" ] && { xz -dc "$lvp_extra" | tar -x -C "$R" || exit 1; }
 xz -T0 -dc "$carry/model.gguf.xz" >"$R/model.gguf" || { log "FATAL: model unpack failed"; exit 1; }
+# Larger synthetic models (make-model.py SHAPE), if the bundle has them.
+for mx in "$carry"/model-*.gguf.xz; do
+	[ -e "$mx" ] || continue
+	b=$(basename "$mx" .xz)
+	xz -T0 -dc "$mx" >"$R/$b" || { log "FATAL: $b unpack failed"; exit 1; }
+done
 mkdir -p "$R/pv"
 cp -r "$carry"/pv/* "$R/pv/"
 mount --bind /dev "$R/dev"
@@ -119,11 +126,13 @@ start_server() {
 	rm -f "$R/tmp/vtest.sock"
 	local cmd senv=("${srv_env[@]}")
 	case $kind in
-	pearvisor | pearvisor_spin | pearvisor_alt)
+	pearvisor | pearvisor_spin | pearvisor_alt | pearvisor_alt2)
 		cmd=(/pv/pearvisor gpu-server --socket /tmp/vtest.sock --device 0)
 		[ "$kind" = pearvisor_spin ] && senv+=("PEARVISOR_VENUS_SPIN_US=${PV_SPIN_US:-200}")
 		# shellcheck disable=SC2206
 		[ "$kind" = pearvisor_alt ] && senv+=(${PV_ALT_ENV:-})
+		# shellcheck disable=SC2206
+		[ "$kind" = pearvisor_alt2 ] && senv+=(${PV_ALT2_ENV:-})
 		;;
 	virgl) cmd=(/usr/bin/virgl_test_server --venus --no-virgl --socket-path=/tmp/vtest.sock) ;;
 	esac
@@ -157,7 +166,7 @@ client() {
 	case $mode in
 	native) crun "$(cap "$t")" "$lf" "${host_env[@]}" "${envs[@]}" -- "$@"; rc=$? ;;
 	native_nocm2) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_COOPMAT2=1 "${envs[@]}" -- "$@"; rc=$? ;;
-	pearvisor | pearvisor_spin | pearvisor_alt | virgl)
+	pearvisor | pearvisor_spin | pearvisor_alt | pearvisor_alt2 | virgl)
 		if ! start_server "$mode" "$OUT/server-$mode.log"; then
 			echo "+ no server" >>"$lf"
 			return 1
@@ -232,6 +241,78 @@ run_llama_bench() {
 			print "llama-bench:" t "\t" m "\t" a[1] "\t" a[2] }' >>"$results"
 }
 
+# llama-bench in alternating rounds: each round runs every mode once, in an
+# order that rotates from round to round, and keeps every sample of every
+# run (-r PV_LLAMA_REPS). A mode's figure is the median of all its samples,
+# so GPU clock drift between runs lands on all modes alike instead of on
+# whichever ran last. Models: PV_BENCH_MODELS (1.1b, and 7b etc. where the
+# bundle has model-SHAPE.gguf). Samples: $OUT/samples.tsv (model, test,
+# mode, round, t/s); medians and ratios: $OUT/llama-rounds.txt.
+run_llama_rounds() {
+	local rounds=${PV_BENCH_ROUNDS:-3} reps=${PV_LLAMA_REPS:-5} t=${PV_LLAMA_CAP:-150}
+	local pn=(-p 512 -n 128)
+	[ "$quick" = 1 ] && rounds=1 reps=1 pn=(-p 32 -n 4)
+	local -a ms
+	read -r -a ms <<<"$modes"
+	local model mf r j mode lf before
+	for model in ${PV_BENCH_MODELS:-1.1b}; do
+		mf=/model.gguf
+		[ "$model" != 1.1b ] && mf=/model-$model.gguf
+		[ -e "$R$mf" ] || { log "llama rounds: no $mf in the bundle"; continue; }
+		for ((r = 0; r < rounds; r++)); do
+			for ((j = 0; j < ${#ms[@]}; j++)); do
+				mode=${ms[$(( (j + r) % ${#ms[@]} ))]}
+				lf=$OUT/llama-$model-$mode.log
+				before=$(wc -l 2>/dev/null <"$lf" || echo 0)
+				client "$mode" "$t" "$lf" -- /usr/bin/llama-bench -m "$mf" "${pn[@]}" \
+					-r "$reps" -ngl 99 -dev Vulkan0 -o jsonl
+				log "llama $model round $r $mode rc=$?"
+				tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" -v md="$model" -v rd="$r" '
+					/"samples_ts": \[/ {
+						np = substr($0, index($0, "\"n_prompt\": ") + 12) + 0;
+						ng = substr($0, index($0, "\"n_gen\": ") + 9) + 0;
+						t = np > 0 ? "pp" np : "tg" ng;
+						s = substr($0, index($0, "\"samples_ts\": [") + 15);
+						s = substr(s, 1, index(s, "]") - 1);
+						n = split(s, a, ",");
+						for (i = 1; i <= n; i++) { v = a[i] + 0; if (v > 0) print md "\t" t "\t" m "\t" rd "\t" v }
+					}' >>"$OUT/samples.tsv"
+			done
+		done
+	done
+	[ -s "$OUT/samples.tsv" ] || return 1
+	# Medians per (model, test, mode) and per round; the ratio of a mode to
+	# native is given as the ratio of the medians, and as the median of the
+	# per-round ratios (both should agree when the run is steady).
+	awk -F'\t' '
+		function median(list,   n, a, i, j, x) {
+			n = split(list, a, " ");
+			for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2;
+		}
+		{ k = $1 SUBSEP $2; keys[k] = 1; modes[$3] = 1; rounds[$4] = 1;
+		  all[k, $3] = all[k, $3] " " $5; per[k, $3, $4] = per[k, $3, $4] " " $5; cnt[k, $3]++ }
+		END {
+			for (k in keys) {
+				split(k, kk, SUBSEP);
+				if (all[k, "native"] == "") continue;
+				nat = median(all[k, "native"]);
+				printf "llama-bench:%s:%s\tnative\t%.2f\t%d samples\n", kk[1], kk[2], nat, cnt[k, "native"] >"/dev/stderr";
+				for (m in modes) {
+					if (m == "native" || all[k, m] == "") continue;
+					med = median(all[k, m]); rl = "";
+					for (r in rounds)
+						if (per[k, m, r] != "" && per[k, "native", r] != "")
+							rl = rl " " median(per[k, m, r]) / median(per[k, "native", r]);
+					printf "llama-bench:%s:%s\t%s\t%.2f\t%d samples; %.1f%% of native (median of per-round ratios %.1f%%)\n",
+						kk[1], kk[2], m, med, cnt[k, m], 100 * med / nat, 100 * median(rl) >"/dev/stderr";
+				}
+			}
+		}' "$OUT/samples.tsv" 2>&1 | sort >"$OUT/llama-rounds.txt"
+	awk -F'\t' '{ print $1 "\t" $2 "\t" $3 "\tt/s (median)" }' "$OUT/llama-rounds.txt" >>"$results"
+	cat "$OUT/llama-rounds.txt"
+}
+
 # test-backend-ops perf: one line per case, "... : N runs - X us/run - ..."
 tbo_ops="MUL_MAT SOFT_MAX FLASH_ATTN_EXT"
 run_tbo() {
@@ -245,7 +326,8 @@ run_tbo() {
 		print "tbo:" c "\t" m "\t" v "\tus/run" }' "$lf" >>"$results"
 }
 
-# PV_BENCH_WORKLOADS: which of "info micro llama llamatrace tbo vkmark" to run.
+# PV_BENCH_WORKLOADS: which of "info micro llama llamarounds llamatrace tbo
+# vkmark" to run; llamarounds runs after all the per-mode workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
 want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
 run_mode() {
@@ -267,11 +349,17 @@ run_mode() {
 		log "$mode: traced llama-bench tg64"
 	fi
 	if want tbo; then
-		run_tbo "$mode" MUL_MAT "$([ "$quick" = 1 ] && echo 30 || echo "${PV_TBO_CAP_MUL_MAT:-100}")"; log "$mode: test-backend-ops MUL_MAT rc=$?"
-		if [ "$quick" = 0 ]; then
-			run_tbo "$mode" SOFT_MAX "${PV_TBO_CAP_SOFT_MAX:-40}"; log "$mode: test-backend-ops SOFT_MAX rc=$?"
-			run_tbo "$mode" FLASH_ATTN_EXT "${PV_TBO_CAP_FA:-50}"; log "$mode: test-backend-ops FLASH_ATTN_EXT rc=$?"
-		fi
+		# PV_TBO_OPS: which of the heavy ops to time (all three by default).
+		local op cap
+		for op in ${PV_TBO_OPS:-MUL_MAT SOFT_MAX FLASH_ATTN_EXT}; do
+			case $op in
+			MUL_MAT) cap=${PV_TBO_CAP_MUL_MAT:-100} ;;
+			SOFT_MAX) cap=${PV_TBO_CAP_SOFT_MAX:-40} ;;
+			*) cap=${PV_TBO_CAP_FA:-50} ;;
+			esac
+			[ "$quick" = 1 ] && { [ "$op" = MUL_MAT ] || continue; cap=30; }
+			run_tbo "$mode" "$op" "$cap"; log "$mode: test-backend-ops $op rc=$?"
+		done
 	fi
 }
 
@@ -283,13 +371,14 @@ modes=${PV_BENCH_MODES:-native pearvisor native_nocm2 virgl}
 # The GPU idles in a low clock state: a first, unrecorded native run
 # brings it up so the first mode is not penalised (seen: native pp32 at a
 # third of its later value when it ran first).
-if want llama || want tbo; then
+if want llama || want llamarounds || want tbo; then
 	client native 60 "$OUT/warmup.log" -- /usr/bin/llama-bench -m /model.gguf -p 32 -n 4 -r 1 -ngl 99 -dev Vulkan0
 	log "warm-up done (rc=$?)"
 fi
 for mode in $modes; do
 	run_mode "$mode"
 done
+want llamarounds && { run_llama_rounds; log "llama rounds rc=$?"; }
 
 # ---- summary ----------------------------------------------------------------
 # One column per mode, then each mode's ratio to native (and pearvisor's to
@@ -369,5 +458,5 @@ grep -v '^tbo:' "$summary" | head -60
 echo "(per-case test-backend-ops rows: summary.txt)"
 # At most 8 files come back from the device: all logs go in one archive.
 cat "$OUT"/trace-*.txt 2>/dev/null
-(cd "$OUT" && tar -czf logs.tar.gz --remove-files ./*.log ./trace-*.txt nvidia-smi.txt 2>/dev/null)
+(cd "$OUT" && tar -czf logs.tar.gz --remove-files ./*.log ./trace-*.txt nvidia-smi.txt samples.tsv 2>/dev/null)
 log "done"

@@ -121,6 +121,11 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	return 0;
 }
 
+uint64_t venus_renderer_spin_ns(const struct venus_renderer *r)
+{
+	return r->spin_ns;
+}
+
 void venus_renderer_destroy(struct venus_renderer *r)
 {
 	if (!r)

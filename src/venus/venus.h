@@ -47,6 +47,10 @@ void venus_renderer_destroy(struct venus_renderer *r);
  * size. */
 size_t venus_renderer_get_capset(struct venus_renderer *r, void *buf, size_t size);
 
+/* PEARVISOR_VENUS_SPIN_US in ns (0: off): how long server threads poll
+ * before they block; the vtest server applies it to its client threads. */
+uint64_t venus_renderer_spin_ns(const struct venus_renderer *r);
+
 struct venus_context_callbacks {
 	void *opaque;
 	/* A fence from venus_context_submit_fence() retired: every command

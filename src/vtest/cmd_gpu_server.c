@@ -97,6 +97,7 @@ int cmd_gpu_server(int argc, char **argv)
 		.destroy_resource = venus_context_destroy_resource,
 		.submit_fence = venus_context_submit_fence,
 		.object_count = venus_context_object_count,
+		.spin_ns = venus_renderer_spin_ns(r),
 	};
 	struct vtest_server *server;
 	err = vtest_server_create(socket_path, &backend, &server);

@@ -23,6 +23,9 @@ struct vtest_backend {
 	void (*destroy_resource)(struct venus_context *ctx, uint32_t res_id);
 	int (*submit_fence)(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);
 	size_t (*object_count)(const struct venus_context *ctx);
+	/* Client threads poll their socket this long before blocking in a
+	 * read (0: never); see PEARVISOR_VENUS_SPIN_US. */
+	uint64_t spin_ns;
 };
 
 #endif

@@ -12,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "os/log.h"
 #include "os/os_fd.h"
+#include "os/os_thread.h"
+#include "os/os_time.h"
 #include "os/util.h"
 #include "vtest/vtest_sync.h"
 #include "vtest/vtest_wire.h"
@@ -432,10 +435,40 @@ static int dispatch(struct client *c, uint32_t cmd, uint32_t len)
 	}
 }
 
+/*
+ * With spinning on (backend->spin_ns), wait for `need` bytes by polling the
+ * socket's queue before a blocking read. Mesa's vtest client writes each
+ * message as two writes (header, body) and waits for replies in short
+ * succession (submit, sync wait, sync read): a thread asleep in read()
+ * pays a wake-up per write, one that polls does not. Gives up at the
+ * deadline or on anything but "not yet" and lets the read decide.
+ */
+static void spin_until_readable(const struct client *c, size_t need)
+{
+	uint64_t spin_ns = c->be->spin_ns;
+	if (!spin_ns)
+		return;
+	uint64_t end = os_now_ns() + spin_ns;
+	for (;;) {
+		int avail = 0;
+		if (ioctl(c->fd, FIONREAD, &avail) || (size_t)avail >= need)
+			return;
+		char b;
+		/* FIONREAD says 0 at EOF as well: a peek tells them apart. */
+		if (!avail && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1)
+			return;
+		if (os_now_ns() >= end)
+			return;
+		for (int i = 0; i < 16; i++)
+			os_cpu_relax();
+	}
+}
+
 static int read_message(struct client *c, uint32_t *cmd, uint32_t *len, bool *eof)
 {
 	uint32_t hdr[2];
 	*eof = false;
+	spin_until_readable(c, sizeof(hdr));
 	if (os_read_full(c->fd, hdr, sizeof(hdr))) {
 		if (errno == ECONNRESET) {
 			*eof = true;
@@ -464,6 +497,8 @@ static int read_message(struct client *c, uint32_t *cmd, uint32_t *len, bool *eo
 		c->buf_cap = cap;
 	}
 	memset((char *)c->buf + bytes, 0, 4);
+	if (bytes)
+		spin_until_readable(c, PV_MIN((size_t)bytes, (size_t)65536));
 	if (bytes && os_read_full(c->fd, c->buf, (size_t)bytes))
 		return fail(c, "connection %s inside %s (%u), %" PRIu64 " bytes expected",
 			    errno == EPIPE ? "closed" : strerror(errno), cmd_name(*cmd), *cmd,

@@ -19,6 +19,7 @@
 #include "vtest/vtest_wire.h"
 
 struct running {
+	struct vtest_backend be; /* the fake renderer, with this run's spin */
 	struct vtest_server *server;
 	pthread_t thread;
 	int stop[2];
@@ -32,14 +33,23 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static int start(struct running *r)
+/* spin_ns > 0: client threads poll their socket before blocking reads
+ * (PEARVISOR_VENUS_SPIN_US), which must not change what the server does. */
+static int start_spin(struct running *r, uint64_t spin_ns)
 {
 	snprintf(r->path, sizeof(r->path), "/tmp/pv-vtest-unit-%d.sock", (int)getpid());
 	if (pipe(r->stop))
 		return -1;
-	if (vtest_server_create(r->path, &fake_backend, &r->server))
+	r->be = fake_backend;
+	r->be.spin_ns = spin_ns;
+	if (vtest_server_create(r->path, &r->be, &r->server))
 		return -1;
 	return pthread_create(&r->thread, NULL, serve, r) ? -1 : 0;
+}
+
+static int start(struct running *r)
+{
+	return start_spin(r, 0);
 }
 
 static void stop(struct running *r)
@@ -94,10 +104,10 @@ TEST(handshake_blob_and_clean_disconnect)
 	stop(&r);
 }
 
-static void submit2_layout(uint32_t header_dw)
+static void submit2_layout(uint32_t header_dw, uint64_t spin_ns)
 {
 	struct running r;
-	CHECK_EQ(start(&r), 0);
+	CHECK_EQ(start_spin(&r, spin_ns), 0);
 	int fd = vtc_connect(r.path);
 	CHECK_EQ(vtc_handshake(fd, "submit2"), 0);
 	uint32_t a, b;
@@ -148,12 +158,17 @@ static void submit2_layout(uint32_t header_dw)
 
 TEST(submit_cmd2_mesa_6dw_headers)
 {
-	submit2_layout(6);
+	submit2_layout(6, 0);
 }
 
 TEST(submit_cmd2_virgl_8dw_headers)
 {
-	submit2_layout(8);
+	submit2_layout(8, 0);
+}
+
+TEST(submit_cmd2_spinning_client_threads)
+{
+	submit2_layout(6, 2000000);
 }
 
 /* Each hostile sequence runs on its own connection after a full handshake
@@ -167,10 +182,10 @@ struct hostile {
 	bool truncate;   /* close right after sending */
 };
 
-TEST(hostile_messages_drop_only_that_client)
+static void hostile_messages(uint64_t spin_ns)
 {
 	struct running r;
-	CHECK_EQ(start(&r), 0);
+	CHECK_EQ(start_spin(&r, spin_ns), 0);
 	int good = vtc_connect(r.path);
 	CHECK_EQ(vtc_handshake(good, "good"), 0);
 	uint32_t gs;
@@ -238,6 +253,18 @@ TEST(hostile_messages_drop_only_that_client)
 	close(good);
 	stop(&r);
 	CHECK_EQ(fake_live_contexts(), 0);
+}
+
+TEST(hostile_messages_drop_only_that_client)
+{
+	hostile_messages(0);
+}
+
+/* Truncated messages and peers that vanish are told apart from "not yet"
+ * while a client thread polls its socket. */
+TEST(hostile_messages_spinning_client_threads)
+{
+	hostile_messages(2000000);
 }
 
 TEST(stop_disconnects_blocked_clients)
