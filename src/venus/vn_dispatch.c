@@ -36,6 +36,13 @@ struct vn_object *vn_owner(struct vn_object *o, uint32_t type)
 	return o;
 }
 
+struct vn_physical_device_data *vn_physical_device_data_of(struct vn_exec *x, VkPhysicalDevice pd)
+{
+	struct vn_object *o = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkPhysicalDevice,
+						   (uint64_t)(uintptr_t)pd);
+	return o ? o->data : NULL;
+}
+
 static const void *fns_for(struct vn_object *first, uint8_t level)
 {
 	if (level == VN_LEVEL_INSTANCE) {
@@ -69,7 +76,7 @@ static struct vn_object *find_parent(struct venus_context *ctx,
 	}
 	if (!h || !ptype)
 		return NULL;
-	return vn_objects_get(&ctx->objs, vn_objects_id_of(&ctx->objs, ptype, h));
+	return vn_objects_of_handle(&ctx->objs, ptype, h);
 }
 
 static void track_lifetime(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
@@ -108,8 +115,7 @@ static void track_lifetime(struct vn_exec *x, const struct vn_cmd_desc *c, void 
 		for (uint64_t i = 0; i < n; i++) {
 			if (!handles[i])
 				continue;
-			uint64_t id = vn_objects_id_of(&ctx->objs, f->type, handles[i]);
-			struct vn_object *o = id ? vn_objects_get(&ctx->objs, id) : NULL;
+			struct vn_object *o = vn_objects_of_handle(&ctx->objs, f->type, handles[i]);
 			if (o)
 				vn_objects_remove(&ctx->objs, o);
 		}
@@ -124,8 +130,7 @@ void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 		return;
 	}
 	uint64_t h0 = handle_param(c, args, 0);
-	uint64_t id0 = vn_objects_id_of(&x->ctx->objs, c->params[0].type, h0);
-	struct vn_object *first = vn_objects_get(&x->ctx->objs, id0);
+	struct vn_object *first = vn_objects_of_handle(&x->ctx->objs, c->params[0].type, h0);
 	const void *fns = first ? fns_for(first, c->level) : NULL;
 	if (!fns) {
 		vn_decoder_fail(d, "dispatchable handle %s is NULL or orphaned",

@@ -16,17 +16,10 @@
 
 #define DRM_MOD_LINEAR 0ull
 
-static struct vn_physical_device_data *pdd_of_pd(struct vn_exec *x, VkPhysicalDevice pd)
-{
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkPhysicalDevice, (uint64_t)(uintptr_t)pd);
-	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
-	return o ? o->data : NULL;
-}
-
 static struct vn_physical_device_data *pdd_of_device(struct vn_exec *x, VkDevice dev)
 {
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)dev);
-	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
+	struct vn_object *o = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice,
+						   (uint64_t)(uintptr_t)dev);
 	struct vn_device_data *dd = o ? o->data : NULL;
 	return dd && dd->physical_device ? dd->physical_device->data : NULL;
 }
@@ -110,7 +103,7 @@ void vn_handle_format_props2(struct vn_exec *x, const struct vn_cmd_desc *c,
 	struct vn_args_vkGetPhysicalDeviceFormatProperties2 *a = args;
 	vn_dispatch_generic(x, c, args, d);
 	if (d->fatal || !a->pFormatProperties ||
-	    !vn_drm_modifier_emulated(pdd_of_pd(x, a->physicalDevice)))
+	    !vn_drm_modifier_emulated(vn_physical_device_data_of(x, a->physicalDevice)))
 		return;
 	const VkFormatProperties *fp = &a->pFormatProperties->formatProperties;
 	VkFormatFeatureFlags2 f3 = fp->linearTilingFeatures;
@@ -142,7 +135,7 @@ void vn_handle_image_format_props2(struct vn_exec *x, const struct vn_cmd_desc *
 {
 	struct vn_args_vkGetPhysicalDeviceImageFormatProperties2 *a = args;
 	VkPhysicalDeviceImageFormatInfo2 *info = (VkPhysicalDeviceImageFormatInfo2 *)a->pImageFormatInfo;
-	if (info && vn_drm_modifier_emulated(pdd_of_pd(x, a->physicalDevice))) {
+	if (info && vn_drm_modifier_emulated(vn_physical_device_data_of(x, a->physicalDevice))) {
 		const VkPhysicalDeviceImageDrmFormatModifierInfoEXT *mi = unlink_struct(
 			&info->pNext, VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_DRM_FORMAT_MODIFIER_INFO_EXT);
 		if (info->tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT) {
@@ -164,8 +157,7 @@ void vn_handle_image_modifier_props(struct vn_exec *x, const struct vn_cmd_desc 
 		vn_dispatch_generic(x, c, args, d);
 		return;
 	}
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkImage, (uint64_t)(uintptr_t)a->image);
-	if (!vn_objects_get(&x->ctx->objs, id)) {
+	if (!vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkImage, (uint64_t)(uintptr_t)a->image)) {
 		vn_decoder_fail(d, "image is NULL or unknown");
 		return;
 	}

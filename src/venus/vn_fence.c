@@ -339,8 +339,8 @@ void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, v
 {
 	struct vn_args_vkQueueWaitIdle *a = args;
 	struct vn_objects *objs = &x->ctx->objs;
-	uint64_t id = vn_objects_id_of(objs, VN_OBJ_VkQueue, (uint64_t)(uintptr_t)a->queue);
-	struct vn_object *qo = id ? vn_objects_get(objs, id) : NULL;
+	struct vn_object *qo = vn_objects_of_handle(objs, VN_OBJ_VkQueue,
+						    (uint64_t)(uintptr_t)a->queue);
 	if (!qo || !qo->data) {
 		vn_decoder_fail(d, "queue is NULL or orphaned");
 		return;
@@ -364,8 +364,8 @@ void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, 
 {
 	struct vn_args_vkDeviceWaitIdle *a = args;
 	struct vn_objects *objs = &x->ctx->objs;
-	uint64_t id = vn_objects_id_of(objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)a->device);
-	struct vn_object *dev = id ? vn_objects_get(objs, id) : NULL;
+	struct vn_object *dev = vn_objects_of_handle(objs, VN_OBJ_VkDevice,
+						     (uint64_t)(uintptr_t)a->device);
 	if (!dev || !dev->data) {
 		vn_decoder_fail(d, "device is NULL");
 		return;

@@ -275,8 +275,8 @@ static struct vn_object *register_physical_device(struct venus_context *ctx,
 static struct vn_object *instance_and_device(struct vn_exec *x, VkInstance inst,
 					     struct vn_decoder *d, VkPhysicalDevice *pd)
 {
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkInstance, (uint64_t)(uintptr_t)inst);
-	struct vn_object *io = vn_objects_get(&x->ctx->objs, id);
+	struct vn_object *io = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkInstance,
+						    (uint64_t)(uintptr_t)inst);
 	if (!io || !io->data) {
 		vn_decoder_fail(d, "instance is NULL");
 		return NULL;
@@ -326,8 +326,8 @@ static void h_enumerate_physical_device_groups(struct vn_exec *x, const struct v
 
 static struct vn_object *pd_obj(struct vn_exec *x, VkPhysicalDevice pd)
 {
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkPhysicalDevice, (uint64_t)(uintptr_t)pd);
-	return vn_objects_get(&x->ctx->objs, id);
+	return vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkPhysicalDevice,
+				    (uint64_t)(uintptr_t)pd);
 }
 
 static void h_enumerate_device_exts(struct vn_exec *x, const struct vn_cmd_desc *c,
@@ -415,8 +415,8 @@ static void h_create_semaphore(struct vn_exec *x, const struct vn_cmd_desc *c,
 			       void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkCreateSemaphore *a = args;
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)a->device);
-	struct vn_object *dev = vn_objects_get(&x->ctx->objs, id);
+	struct vn_object *dev = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice,
+						     (uint64_t)(uintptr_t)a->device);
 	struct vn_device_data *dd = dev ? dev->data : NULL;
 	struct vn_physical_device_data *pdd =
 		dd && dd->physical_device ? dd->physical_device->data : NULL;
@@ -448,9 +448,8 @@ static void h_destroy_device(struct vn_exec *x, const struct vn_cmd_desc *c,
 			     void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkDestroyDevice *a = args;
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice,
-				       (uint64_t)(uintptr_t)a->device);
-	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
+	struct vn_object *o = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice,
+						   (uint64_t)(uintptr_t)a->device);
 	if (o && o->data)
 		vn_device_fences_fini(x->ctx, o->data, a->device);
 	vn_dispatch_generic(x, c, args, d);
@@ -555,7 +554,6 @@ static void register_queue(struct vn_exec *x, struct vn_decoder *d, VkDevice dev
 		return;
 	}
 	if (!o) {
-		uint64_t did = vn_objects_id_of(&ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)dev);
 		struct vn_queue_data *q = calloc(1, sizeof(*q));
 		if (!q) {
 			vn_decoder_fail(d, "out of memory");
@@ -565,7 +563,8 @@ static void register_queue(struct vn_exec *x, struct vn_decoder *d, VkDevice dev
 		q->ring_idx = -1;
 		pthread_mutex_init(&q->lock, NULL);
 		o = vn_objects_add(&ctx->objs, id, VN_OBJ_VkQueue, (uint64_t)(uintptr_t)queue,
-				   vn_objects_get(&ctx->objs, did));
+				   vn_objects_of_handle(&ctx->objs, VN_OBJ_VkDevice,
+						(uint64_t)(uintptr_t)dev));
 		if (!o) {
 			pthread_mutex_destroy(&q->lock);
 			free(q);
@@ -586,8 +585,8 @@ static void register_queue(struct vn_exec *x, struct vn_decoder *d, VkDevice dev
 
 static const struct vn_device_fns *device_fns(struct vn_exec *x, VkDevice dev)
 {
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)dev);
-	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
+	struct vn_object *o = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice,
+						   (uint64_t)(uintptr_t)dev);
 	return o && o->data ? &((struct vn_device_data *)o->data)->fns : NULL;
 }
 
@@ -634,9 +633,8 @@ static void h_reset_descriptor_pool(struct vn_exec *x, const struct vn_cmd_desc 
 {
 	struct vn_args_vkResetDescriptorPool *a = args;
 	vn_dispatch_generic(x, c, args, d);
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDescriptorPool,
-				       (uint64_t)(uintptr_t)a->descriptorPool);
-	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
+	struct vn_object *o = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDescriptorPool,
+						   (uint64_t)(uintptr_t)a->descriptorPool);
 	if (o)
 		vn_objects_remove_children(&x->ctx->objs, o);
 }

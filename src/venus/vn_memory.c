@@ -166,20 +166,11 @@ void vn_physical_device_probe(struct venus_renderer *r, const struct vn_instance
 	vn_memory_mask_props(&data->mem_props, data->visible_types);
 }
 
-static struct vn_physical_device_data *physical_device_data(struct vn_exec *x,
-							    VkPhysicalDevice pd)
-{
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkPhysicalDevice,
-				       (uint64_t)(uintptr_t)pd);
-	struct vn_object *o = vn_objects_get(&x->ctx->objs, id);
-	return o ? o->data : NULL;
-}
-
 void vn_handle_memory_props(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			    struct vn_decoder *d)
 {
 	struct vn_args_vkGetPhysicalDeviceMemoryProperties *a = args;
-	struct vn_physical_device_data *pdd = physical_device_data(x, a->physicalDevice);
+	struct vn_physical_device_data *pdd = vn_physical_device_data_of(x, a->physicalDevice);
 	if (!pdd || !a->pMemoryProperties) {
 		vn_decoder_fail(d, "physicalDevice or pMemoryProperties is NULL");
 		return;
@@ -191,7 +182,7 @@ void vn_handle_memory_props2(struct vn_exec *x, const struct vn_cmd_desc *c, voi
 			     struct vn_decoder *d)
 {
 	struct vn_args_vkGetPhysicalDeviceMemoryProperties2 *a = args;
-	struct vn_physical_device_data *pdd = physical_device_data(x, a->physicalDevice);
+	struct vn_physical_device_data *pdd = vn_physical_device_data_of(x, a->physicalDevice);
 	if (!pdd || !a->pMemoryProperties) {
 		vn_decoder_fail(d, "physicalDevice or pMemoryProperties is NULL");
 		return;
@@ -218,8 +209,8 @@ struct device_ctx {
 
 static bool device_ctx(struct vn_exec *x, VkDevice device, struct device_ctx *out)
 {
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)device);
-	out->dev = vn_objects_get(&x->ctx->objs, id);
+	out->dev = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice,
+					(uint64_t)(uintptr_t)device);
 	out->dd = out->dev ? out->dev->data : NULL;
 	out->pdd = out->dd && out->dd->physical_device ? out->dd->physical_device->data : NULL;
 	return out->dd && out->pdd;

@@ -73,19 +73,29 @@ bool vn_objects_lookup(struct vn_objects *t, uint64_t id, uint32_t type,
 	return ok;
 }
 
+static struct vn_object *find_handle(struct vn_objects *t, uint32_t type, uint64_t handle)
+{
+	struct vn_object *o = t->by_handle[hash_handle(type, handle, t->nbuckets)];
+	while (o && !(o->type == type && o->handle == handle))
+		o = o->rev_next;
+	return o;
+}
+
 uint64_t vn_objects_id_of(struct vn_objects *t, uint32_t type, uint64_t handle)
 {
-	uint64_t id = 0;
 	pthread_mutex_lock(&t->lock);
-	struct vn_object *o = t->by_handle[hash_handle(type, handle, t->nbuckets)];
-	for (; o; o = o->rev_next) {
-		if (o->type == type && o->handle == handle) {
-			id = o->id;
-			break;
-		}
-	}
+	struct vn_object *o = find_handle(t, type, handle);
+	uint64_t id = o ? o->id : 0;
 	pthread_mutex_unlock(&t->lock);
 	return id;
+}
+
+struct vn_object *vn_objects_of_handle(struct vn_objects *t, uint32_t type, uint64_t handle)
+{
+	pthread_mutex_lock(&t->lock);
+	struct vn_object *o = find_handle(t, type, handle);
+	pthread_mutex_unlock(&t->lock);
+	return o;
 }
 
 static void rehash(struct vn_objects *t)

@@ -40,6 +40,8 @@ bool vn_objects_lookup(struct vn_objects *t, uint64_t id, uint32_t type,
 		       uint64_t *handle);
 /* The guest id of a host handle, or 0. */
 uint64_t vn_objects_id_of(struct vn_objects *t, uint32_t type, uint64_t handle);
+/* The object of a host handle, or NULL. */
+struct vn_object *vn_objects_of_handle(struct vn_objects *t, uint32_t type, uint64_t handle);
 /* NULL when the id is 0, already used, or memory ran out. */
 struct vn_object *vn_objects_add(struct vn_objects *t, uint64_t id,
 				 uint32_t type, uint64_t handle,

@@ -636,8 +636,7 @@ struct sem_ctx {
 
 static bool sem_ctx_get(struct vn_exec *x, VkDevice device, struct sem_ctx *sc)
 {
-	uint64_t id = vn_objects_id_of(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)device);
-	sc->dev = vn_objects_get(&x->ctx->objs, id);
+	sc->dev = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)device);
 	sc->f = sc->dev && sc->dev->data ? &((struct vn_device_data *)sc->dev->data)->fns : NULL;
 	sc->device = device;
 	return sc->f != NULL;
