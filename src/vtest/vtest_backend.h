@@ -9,7 +9,12 @@
 #include "venus/venus.h"
 
 struct vtest_backend {
-	struct venus_renderer *renderer;
+	/* Each client gets its own renderer, made in the process that serves
+	 * it (vtest_server.c), so clients share no host-driver state. */
+	int (*renderer_create)(const struct venus_renderer_options *opts,
+			       struct venus_renderer **out);
+	void (*renderer_destroy)(struct venus_renderer *r);
+	struct venus_renderer_options renderer_options;
 	size_t (*get_capset)(struct venus_renderer *r, void *buf, size_t size);
 	int (*context_create)(struct venus_renderer *r, uint32_t ctx_id, const char *debug_name,
 			      const struct venus_context_callbacks *cb,

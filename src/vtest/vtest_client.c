@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +32,12 @@
  * bogus size cannot reach the renderer. */
 #define VTEST_MAX_BLOB_BYTES (64ull << 30)
 
-static atomic_uint next_ctx_id = 1;
 
 struct client {
 	int fd;
 	uint32_t id;
 	const struct vtest_backend *be;
+	struct venus_renderer *renderer;
 	struct venus_context *ctx;
 	char name[VTEST_MAX_NAME_BYTES + 1];
 	uint32_t protocol_version;
@@ -50,6 +49,7 @@ struct client {
 	uint64_t next_fence_id;
 	size_t baseline_objects;
 	struct vtest_syncs syncs;
+	uint64_t msgs[VTEST_CMD_SUBMIT_CMD2 + 1]; /* messages served, per command */
 	char why[256];      /* reason the client is being dropped */
 };
 
@@ -123,13 +123,13 @@ static int do_get_capset(struct client *c, const uint32_t *p)
 		uint32_t invalid = 0;
 		return reply(c, VTEST_CMD_GET_CAPSET, &invalid, 1);
 	}
-	size_t size = c->be->get_capset(c->be->renderer, NULL, 0);
+	size_t size = c->be->get_capset(c->renderer, NULL, 0);
 	size_t ndw = (size + 3) / 4;
 	uint32_t *out = calloc(1 + ndw, 4);
 	if (!out)
 		return fail(c, "out of memory for the capset");
 	out[0] = 1;
-	c->be->get_capset(c->be->renderer, out + 1, size);
+	c->be->get_capset(c->renderer, out + 1, size);
 	int ret = reply(c, VTEST_CMD_GET_CAPSET, out, (uint32_t)(1 + ndw));
 	free(out);
 	return ret;
@@ -146,8 +146,10 @@ static int do_context_init(struct client *c, const uint32_t *p)
 		.opaque = c,
 		.fence_retired = fence_retired,
 	};
-	uint32_t ctx_id = atomic_fetch_add(&next_ctx_id, 1);
-	int err = c->be->context_create(c->be->renderer, ctx_id, c->name, &cb, &c->ctx);
+	/* Client ids are unique for the server's lifetime, in whichever
+	 * process the client is served. */
+	uint32_t ctx_id = c->id;
+	int err = c->be->context_create(c->renderer, ctx_id, c->name, &cb, &c->ctx);
 	if (err) {
 		c->ctx = NULL;
 		return fail(c, "creating the renderer context failed: %s", strerror(-err));
@@ -506,6 +508,29 @@ static int read_message(struct client *c, uint32_t *cmd, uint32_t *len, bool *eo
 	return 0;
 }
 
+/* How many round trips a workload costs (SYNC_READ polling, SUBMIT_CMD2 per
+ * vkQueueSubmit, ...) is what decides small-batch speed over vtest. */
+static void log_message_counts(const struct client *c)
+{
+	if (!pv_log_enabled(PV_LOG_INFO))
+		return;
+	char line[768];
+	size_t n = 0;
+	uint64_t total = 0;
+	for (uint32_t cmd = 0; cmd < ARRAY_SIZE(c->msgs); cmd++) {
+		if (!c->msgs[cmd])
+			continue;
+		total += c->msgs[cmd];
+		int w = snprintf(line + n, sizeof(line) - n, " %s %" PRIu64, cmd_name(cmd),
+				 c->msgs[cmd]);
+		if (w > 0)
+			n = PV_MIN(n + (size_t)w, sizeof(line) - 1);
+	}
+	line[n] = 0;
+	pv_info("vtest: client %u (%s): %" PRIu64 " messages:%s", c->id,
+		c->name[0] ? c->name : "?", total, line);
+}
+
 bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *backend)
 {
 	struct client *c = calloc(1, sizeof(*c));
@@ -520,7 +545,10 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 	vtest_syncs_init(&c->syncs);
 
 	bool clean = false;
-	for (;;) {
+	int err = backend->renderer_create(&backend->renderer_options, &c->renderer);
+	if (err)
+		fail(c, "cannot create the renderer: %s", strerror(-err));
+	for (; !err;) {
 		uint32_t cmd = 0, len = 0;
 		bool eof;
 		if (read_message(c, &cmd, &len, &eof)) {
@@ -529,6 +557,8 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 		}
 		if (dispatch(c, cmd, len))
 			break;
+		if (cmd < ARRAY_SIZE(c->msgs))
+			c->msgs[cmd]++;
 	}
 
 	if (clean)
@@ -536,6 +566,7 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 	else
 		pv_err("vtest: client %u (%s) dropped: %s", c->id, c->name[0] ? c->name : "?",
 		       c->why);
+	log_message_counts(c);
 	if (c->ctx) {
 		size_t live = backend->object_count(c->ctx);
 		pv_info("vtest: client %u (%s): %zu live objects at disconnect (baseline %zu), "
@@ -545,6 +576,8 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 		 * the syncs after they are freed. */
 		backend->context_destroy(c->ctx);
 	}
+	if (c->renderer)
+		backend->renderer_destroy(c->renderer);
 	/* Tell the peer now that everything it held is gone; the server
 	 * closes the fd when it joins this thread. */
 	shutdown(fd, SHUT_RDWR);

@@ -2,14 +2,18 @@
  * vtest-hostile SOCKET: attacks a running gpu-server with malformed vtest
  * messages and malformed Venus streams, one connection per attack, and
  * checks after each that (a) the server closed that connection and (b) a
- * second, well-behaved client connected all along is still served. Prints
+ * second, well-behaved client connected all along is still served. The
+ * last attack kills the server process serving one client, as a host-driver
+ * crash would, and checks the server goes on. Prints
  * PASS/FAIL per case; exit status 0 iff all passed.
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +288,78 @@ static int killed_mid_submit(void)
 	return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
 }
 
+/* Children of pid, from /proc: the server's per-client processes. */
+static size_t children_of(pid_t pid, pid_t *out, size_t max)
+{
+	DIR *d = opendir("/proc");
+	size_t n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < max) {
+		char path[300], buf[512];
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = 0;
+		/* pid (comm) state ppid: comm may hold spaces, so parse
+		 * after its closing parenthesis. */
+		char *rp = strrchr(buf, ')');
+		int ppid;
+		if (rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == pid)
+			out[n++] = atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static int listed(const pid_t *set, size_t n, pid_t p)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == p)
+			return 1;
+	return 0;
+}
+
+/* Kills (SIGABRT, a driver assertion) the server process that serves a
+ * fresh client: that client must see its connection end at once, and
+ * nobody else may notice. Needs the server's process-per-client mode. */
+static const char *renderer_process_crash(int good, uint32_t gsync, uint64_t round)
+{
+	int fd = vtc_connect(sock_path);
+	if (fd < 0)
+		return "cannot connect";
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		close(fd);
+		return "no peer credentials";
+	}
+	pid_t before[256], after[256];
+	size_t nb = children_of(cred.pid, before, 256);
+	if (vtc_handshake(fd, "renderer-process-crash")) {
+		close(fd);
+		return "handshake failed";
+	}
+	size_t na = children_of(cred.pid, after, 256);
+	pid_t victim = 0;
+	for (size_t i = 0; i < na && !victim; i++)
+		if (!listed(before, nb, after[i]))
+			victim = after[i];
+	if (!victim) {
+		close(fd);
+		return "no new server process for the client (not --isolation process?)";
+	}
+	kill(victim, SIGABRT);
+	int dropped = vtc_dropped(fd, VTC_TIMEOUT_MS);
+	close(fd);
+	if (!dropped)
+		return "the crashed client's connection stayed open";
+	return good_client_ok(good, gsync, round) ? NULL : "the bystander client was lost";
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -318,6 +394,8 @@ int main(int argc, char **argv)
 	result("killed-mid-submit", killed && alive,
 	       !killed ? "child did not die as planned" : !alive ? "bystander lost" : NULL);
 
+	const char *why = renderer_process_crash(good, gsync, round++);
+	result("renderer-process-crash", !why, why);
 	/* A fresh client still gets a full handshake. */
 	int fresh = vtc_connect(sock_path);
 	uint32_t fsync = 0;

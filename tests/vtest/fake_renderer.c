@@ -14,7 +14,14 @@ struct pending {
 	uint64_t id;
 };
 
+/* Each client's own renderer counts its contexts: destroying it with one
+ * still alive aborts, which a process-isolated test sees as a crash. */
+struct venus_renderer {
+	atomic_int contexts;
+};
+
 struct venus_context {
+	struct venus_renderer *r;
 	struct venus_context_callbacks cb;
 	size_t objects;
 	bool lost;
@@ -37,6 +44,21 @@ int fake_live_contexts(void)
 unsigned long fake_fences_retired(void)
 {
 	return atomic_load(&fences_retired);
+}
+
+static int fake_renderer_create(const struct venus_renderer_options *opts,
+				struct venus_renderer **out)
+{
+	(void)opts;
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+
+static void fake_renderer_destroy(struct venus_renderer *r)
+{
+	if (atomic_load(&r->contexts))
+		abort();
+	free(r);
 }
 
 static size_t fake_get_capset(struct venus_renderer *r, void *buf, size_t size)
@@ -80,11 +102,13 @@ static int fake_context_create(struct venus_renderer *r, uint32_t ctx_id, const 
 	struct venus_context *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->r = r;
 	c->cb = *cb;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	pthread_create(&c->retirer, NULL, retirer_main, c);
 	atomic_fetch_add(&live_contexts, 1);
+	atomic_fetch_add(&r->contexts, 1);
 	*out = c;
 	return 0;
 }
@@ -98,6 +122,7 @@ static void fake_context_destroy(struct venus_context *c)
 	pthread_join(c->retirer, NULL);
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
+	atomic_fetch_sub(&c->r->contexts, 1);
 	free(c);
 	atomic_fetch_sub(&live_contexts, 1);
 }
@@ -112,6 +137,8 @@ static int fake_submit(struct venus_context *c, const void *cmds, size_t size)
 			c->objects++;
 		} else if (w[i] == FAKE_OP_DESTROY && c->objects) {
 			c->objects--;
+		} else if (w[i] == FAKE_OP_CRASH) {
+			abort();
 		} else if (w[i] != FAKE_OP_NOP) {
 			c->lost = true;
 			return -EIO;
@@ -173,7 +200,8 @@ static size_t fake_object_count(const struct venus_context *c)
 }
 
 const struct vtest_backend fake_backend = {
-	.renderer = NULL,
+	.renderer_create = fake_renderer_create,
+	.renderer_destroy = fake_renderer_destroy,
 	.get_capset = fake_get_capset,
 	.context_create = fake_context_create,
 	.context_destroy = fake_context_destroy,

@@ -13,12 +13,15 @@
 #define FAKE_OP_CREATE 0xc0de0001u
 #define FAKE_OP_DESTROY 0xc0de0002u
 #define FAKE_OP_NOP 0xc0de0003u
+/* Aborts the process serving the context: a host driver crashing. */
+#define FAKE_OP_CRASH 0xc0de0004u
 /* Anything else is a malformed stream: the context is lost. */
 
 #define FAKE_CAPSET_SIZE 160
 
 extern const struct vtest_backend fake_backend;
-/* Contexts currently alive (created and not yet destroyed). */
+/* Contexts currently alive (created and not yet destroyed) in this
+ * process: under process isolation they live in the client processes. */
 int fake_live_contexts(void);
 /* Total fences retired through callbacks since start. */
 unsigned long fake_fences_retired(void);

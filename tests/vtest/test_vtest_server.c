@@ -1,7 +1,8 @@
 /*
  * The vtest server against a scripted renderer: the Mesa handshake, blobs,
- * syncs and multi-batch SUBMIT_CMD2 in both header layouts, and hostile
- * messages that must drop only the offending client.
+ * syncs and multi-batch SUBMIT_CMD2 in both header layouts, hostile
+ * messages that must drop only the offending client, and a renderer crash
+ * that, under process isolation, loses only that client.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +21,7 @@
 
 struct running {
 	struct vtest_backend be; /* the fake renderer, with this run's spin */
+	enum vtest_isolation isolation;
 	struct vtest_server *server;
 	pthread_t thread;
 	int stop[2];
@@ -35,21 +37,22 @@ static void *serve(void *arg)
 
 /* spin_ns > 0: client threads poll their socket before blocking reads
  * (PEARVISOR_VENUS_SPIN_US), which must not change what the server does. */
-static int start_spin(struct running *r, uint64_t spin_ns)
+static int start_mode(struct running *r, enum vtest_isolation iso, uint64_t spin_ns)
 {
+	r->isolation = iso;
 	snprintf(r->path, sizeof(r->path), "/tmp/pv-vtest-unit-%d.sock", (int)getpid());
 	if (pipe(r->stop))
 		return -1;
 	r->be = fake_backend;
 	r->be.spin_ns = spin_ns;
-	if (vtest_server_create(r->path, &r->be, &r->server))
+	if (vtest_server_create(r->path, &r->be, iso, &r->server))
 		return -1;
 	return pthread_create(&r->thread, NULL, serve, r) ? -1 : 0;
 }
 
-static int start(struct running *r)
+static int start(struct running *r, enum vtest_isolation iso)
 {
-	return start_spin(r, 0);
+	return start_mode(r, iso, 0);
 }
 
 static void stop(struct running *r)
@@ -63,17 +66,43 @@ static void stop(struct running *r)
 	close(r->stop[1]);
 }
 
-static uint64_t dropped(struct running *r)
+static struct vtest_server_stats stats(struct running *r)
 {
 	struct vtest_server_stats st;
 	vtest_server_get_stats(r->server, &st);
-	return st.clients_dropped;
+	return st;
 }
 
-TEST(handshake_blob_and_clean_disconnect)
+static uint64_t dropped(struct running *r)
+{
+	return stats(r).clients_dropped;
+}
+
+/* Waits until the server has seen every client end: a thread joined or a
+ * process reaped. */
+static bool settled(struct running *r, uint64_t active)
+{
+	for (int i = 0; i < 500 && stats(r).clients_active > active; i++)
+		usleep(10000);
+	return stats(r).clients_active == active;
+}
+
+/* Under thread isolation the contexts are visible here; under process
+ * isolation a child whose renderer still holds a context at exit aborts
+ * (fake_renderer.c), which shows up as a crash. */
+static void check_contexts(struct running *r, int live_in_threads)
+{
+	if (r->isolation == VTEST_ISOLATE_THREAD)
+		CHECK_EQ(fake_live_contexts(), live_in_threads);
+	else
+		CHECK_EQ(fake_live_contexts(), 0);
+	CHECK_EQ(stats(r).clients_crashed, 0);
+}
+
+static void handshake_blob(enum vtest_isolation iso)
 {
 	struct running r;
-	CHECK_EQ(start(&r), 0);
+	CHECK_EQ(start(&r, iso), 0);
 	int fd = vtc_connect(r.path);
 	CHECK(fd >= 0);
 	CHECK_EQ(vtc_handshake(fd, "unit"), 0);
@@ -97,17 +126,26 @@ TEST(handshake_blob_and_clean_disconnect)
 	uint32_t id;
 	CHECK_EQ(vtc_sync_create(fd, 3, &id), 0);
 	close(fd);
-	for (int i = 0; i < 200 && fake_live_contexts(); i++)
-		usleep(10000);
-	CHECK_EQ(fake_live_contexts(), 0);
+	CHECK(settled(&r, 0));
+	check_contexts(&r, 0);
 	CHECK_EQ(dropped(&r), 0);
 	stop(&r);
 }
 
-static void submit2_layout(uint32_t header_dw, uint64_t spin_ns)
+TEST(handshake_blob_and_clean_disconnect_process)
+{
+	handshake_blob(VTEST_ISOLATE_PROCESS);
+}
+
+TEST(handshake_blob_and_clean_disconnect_thread)
+{
+	handshake_blob(VTEST_ISOLATE_THREAD);
+}
+
+static void submit2_layout(enum vtest_isolation iso, uint32_t header_dw, uint64_t spin_ns)
 {
 	struct running r;
-	CHECK_EQ(start_spin(&r, spin_ns), 0);
+	CHECK_EQ(start_mode(&r, iso, spin_ns), 0);
 	int fd = vtc_connect(r.path);
 	CHECK_EQ(vtc_handshake(fd, "submit2"), 0);
 	uint32_t a, b;
@@ -151,24 +189,30 @@ static void submit2_layout(uint32_t header_dw, uint64_t spin_ns)
 	CHECK(efd >= 0 && vtc_fd_readable(efd, 0));
 	close(efd);
 	close(fd);
+	CHECK(settled(&r, 0));
 	CHECK_EQ(dropped(&r), 0);
+	check_contexts(&r, 0);
 	stop(&r);
-	CHECK_EQ(fake_live_contexts(), 0);
 }
 
 TEST(submit_cmd2_mesa_6dw_headers)
 {
-	submit2_layout(6, 0);
+	submit2_layout(VTEST_ISOLATE_PROCESS, 6, 0);
 }
 
 TEST(submit_cmd2_virgl_8dw_headers)
 {
-	submit2_layout(8, 0);
+	submit2_layout(VTEST_ISOLATE_PROCESS, 8, 0);
 }
 
-TEST(submit_cmd2_spinning_client_threads)
+TEST(submit_cmd2_in_client_threads)
 {
-	submit2_layout(6, 2000000);
+	submit2_layout(VTEST_ISOLATE_THREAD, 6, 0);
+}
+
+TEST(submit_cmd2_spinning_client_processes)
+{
+	submit2_layout(VTEST_ISOLATE_PROCESS, 6, 2000000);
 }
 
 /* Each hostile sequence runs on its own connection after a full handshake
@@ -182,10 +226,10 @@ struct hostile {
 	bool truncate;   /* close right after sending */
 };
 
-static void hostile_messages(uint64_t spin_ns)
+static void hostile_messages(enum vtest_isolation iso, uint64_t spin_ns)
 {
 	struct running r;
-	CHECK_EQ(start_spin(&r, spin_ns), 0);
+	CHECK_EQ(start_mode(&r, iso, spin_ns), 0);
 	int good = vtc_connect(r.path);
 	CHECK_EQ(vtc_handshake(good, "good"), 0);
 	uint32_t gs;
@@ -249,28 +293,35 @@ static void hostile_messages(uint64_t spin_ns)
 	for (int i = 0; i < 200 && dropped(&r) < before + (sizeof(cases) / sizeof(cases[0])); i++)
 		usleep(10000);
 	CHECK_EQ(dropped(&r), before + (sizeof(cases) / sizeof(cases[0])));
-	CHECK_EQ(fake_live_contexts(), 1);
+	CHECK(settled(&r, 1));
+	check_contexts(&r, 1);
 	close(good);
+	CHECK(settled(&r, 0));
+	check_contexts(&r, 0);
 	stop(&r);
-	CHECK_EQ(fake_live_contexts(), 0);
 }
 
-TEST(hostile_messages_drop_only_that_client)
+TEST(hostile_messages_drop_only_that_client_process)
 {
-	hostile_messages(0);
+	hostile_messages(VTEST_ISOLATE_PROCESS, 0);
+}
+
+TEST(hostile_messages_drop_only_that_client_thread)
+{
+	hostile_messages(VTEST_ISOLATE_THREAD, 0);
 }
 
 /* Truncated messages and peers that vanish are told apart from "not yet"
- * while a client thread polls its socket. */
+ * while a client polls its socket. */
 TEST(hostile_messages_spinning_client_threads)
 {
-	hostile_messages(2000000);
+	hostile_messages(VTEST_ISOLATE_THREAD, 2000000);
 }
 
-TEST(stop_disconnects_blocked_clients)
+static void stop_disconnects(enum vtest_isolation iso)
 {
 	struct running r;
-	CHECK_EQ(start(&r), 0);
+	CHECK_EQ(start(&r, iso), 0);
 	int fd[3];
 	for (int i = 0; i < 3; i++) {
 		fd[i] = vtc_connect(r.path);
@@ -287,4 +338,58 @@ TEST(stop_disconnects_blocked_clients)
 		CHECK(vtc_dropped(fd[i], 5000));
 		close(fd[i]);
 	}
+}
+
+TEST(stop_disconnects_blocked_clients_process)
+{
+	stop_disconnects(VTEST_ISOLATE_PROCESS);
+}
+
+TEST(stop_disconnects_blocked_clients_thread)
+{
+	stop_disconnects(VTEST_ISOLATE_THREAD);
+}
+
+/* A renderer that dies mid-submit (a host-driver crash) takes its own
+ * client's connection with it and nothing else: the other clients keep
+ * their state and the server goes on accepting. */
+TEST(crashing_renderer_loses_only_its_client)
+{
+	struct running r;
+	CHECK_EQ(start(&r, VTEST_ISOLATE_PROCESS), 0);
+	int good = vtc_connect(r.path);
+	CHECK_EQ(vtc_handshake(good, "good"), 0);
+	uint32_t gs;
+	CHECK_EQ(vtc_sync_create(good, 1, &gs), 0);
+
+	int bad = vtc_connect(r.path);
+	CHECK_EQ(vtc_handshake(bad, "crashes"), 0);
+	uint32_t ops[] = { FAKE_OP_CREATE, FAKE_OP_CRASH };
+	CHECK_EQ(vtc_send(bad, VTEST_CMD_SUBMIT_CMD, 2, ops, sizeof(ops)), 0);
+	/* EOF as soon as the server reaps the process, not when it stops. */
+	CHECK(vtc_dropped(bad, 5000));
+	close(bad);
+	CHECK(settled(&r, 1));
+	struct vtest_server_stats st = stats(&r);
+	CHECK_EQ(st.clients_crashed, 1);
+	CHECK_EQ(st.clients_dropped, 1);
+
+	uint64_t v = 0;
+	CHECK_EQ(vtc_sync_write(good, gs, 9), 0);
+	CHECK_EQ(vtc_sync_read(good, gs, &v), 0);
+	CHECK_EQ(v, 9);
+	int late = vtc_connect(r.path);
+	CHECK_EQ(vtc_handshake(late, "after the crash"), 0);
+	uint32_t ls;
+	CHECK_EQ(vtc_sync_create(late, 4, &ls), 0);
+	CHECK_EQ(vtc_sync_read(late, ls, &v), 0);
+	CHECK_EQ(v, 4);
+	close(late);
+	close(good);
+	CHECK(settled(&r, 0));
+	st = stats(&r);
+	CHECK_EQ(st.clients_crashed, 1);
+	CHECK_EQ(st.clients_dropped, 1);
+	CHECK_EQ(st.clients_accepted, 3);
+	stop(&r);
 }
