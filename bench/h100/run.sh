@@ -342,10 +342,16 @@ run_mode() {
 	# Where token generation's time goes in the server (not recorded as a
 	# result: tracing has a cost of its own).
 	if want llamatrace && [ "$mode" != native ] && [ "$mode" != native_nocm2 ] && [ "$mode" != virgl ]; then
-		srv_env=(PEARVISOR_VENUS_TRACE=1)
-		client "$mode" 60 "$OUT/llamatrace-$mode.log" -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 64 -r 1 -ngl 99 -dev Vulkan0 -o md
+		# With the server's event timeline of the client (per-graph
+		# breakdown: bench/h100/timeline.py, run where the results land).
+		rm -rf "$R/tmp/tl" && mkdir -p "$R/tmp/tl"
+		srv_env=(PEARVISOR_VENUS_TRACE=1 PEARVISOR_VTEST_TIMELINE=/tmp/tl)
+		client "$mode" 60 "$OUT/llamatrace-$mode.log" -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 128 -r 1 -ngl 99 -dev Vulkan0 -o md
 		srv_env=()
 		grep -h ' trace ' "$OUT/server-$mode.log" | tail -n 24 >"$OUT/trace-llama-$mode.txt"
+		for f in "$R"/tmp/tl/*.tl; do
+			[ -e "$f" ] && xz -T2 -c "$f" >"$OUT/timeline-$mode-$(basename "$f").xz"
+		done
 		log "$mode: traced llama-bench tg64"
 	fi
 	if want tbo; then

@@ -5,6 +5,7 @@
  * is destroyed.
  */
 #include "vtest/vtest_client.h"
+#include "vtest/vtest_timeline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -50,6 +51,8 @@ struct client {
 	size_t baseline_objects;
 	struct vtest_syncs syncs;
 	uint64_t msgs[VTEST_CMD_SUBMIT_CMD2 + 1]; /* messages served, per command */
+	uint64_t last_sync_read;                  /* for the timeline */
+	struct vtest_timeline *timeline;          /* NULL unless asked for */
 	char why[256];      /* reason the client is being dropped */
 };
 
@@ -83,8 +86,8 @@ static int send_fd(struct client *c, int fd)
 static void fence_retired(void *opaque, uint32_t ring_idx, uint64_t fence_id)
 {
 	struct client *c = opaque;
-	(void)ring_idx;
 	vtest_syncs_fence_retired(&c->syncs, fence_id);
+	vtest_timeline_add(c->timeline, VTEST_TL_RETIRE, ring_idx, fence_id);
 }
 
 static int need_len(struct client *c, const char *what, uint32_t len, uint32_t want)
@@ -421,6 +424,7 @@ static int dispatch(struct client *c, uint32_t cmd, uint32_t len)
 			return -1;
 		if (vtest_sync_read(&c->syncs, p[0], &v))
 			return fail(c, "SYNC_READ of unknown sync %u", p[0]);
+		c->last_sync_read = v;
 		out[0] = (uint32_t)v;
 		out[1] = (uint32_t)(v >> 32);
 		return reply(c, VTEST_CMD_SYNC_READ, out, 2);
@@ -545,6 +549,7 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 	vtest_syncs_init(&c->syncs);
 
 	bool clean = false;
+	c->timeline = vtest_timeline_open(client_id);
 	int err = backend->renderer_create(&backend->renderer_options, &c->renderer);
 	if (err)
 		fail(c, "cannot create the renderer: %s", strerror(-err));
@@ -555,8 +560,14 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 			clean = eof;
 			break;
 		}
+		vtest_timeline_add(c->timeline, VTEST_TL_READ, cmd, 0);
 		if (dispatch(c, cmd, len))
 			break;
+		if (cmd == VTEST_CMD_SYNC_READ)
+			vtest_timeline_add(c->timeline, VTEST_TL_DONE, cmd | (c->buf[0] & 0xffff) << 8,
+					   c->last_sync_read);
+		else
+			vtest_timeline_add(c->timeline, VTEST_TL_DONE, cmd, 0);
 		if (cmd < ARRAY_SIZE(c->msgs))
 			c->msgs[cmd]++;
 	}
@@ -578,6 +589,7 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 	}
 	if (c->renderer)
 		backend->renderer_destroy(c->renderer);
+	vtest_timeline_close(c->timeline);
 	/* Tell the peer now that everything it held is gone; the server
 	 * closes the fd when it joins this thread. */
 	shutdown(fd, SHUT_RDWR);
