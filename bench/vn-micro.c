@@ -5,7 +5,14 @@
  * thread has gone idle. Run it natively for the floor, then through Mesa's
  * Venus ICD (vtest) against each server; the difference is transport cost.
  *
- *   vn-micro [null|event|submit|wake|all] [-n ITERS] [-d DEVICE_INDEX]
+ *   vn-micro [null|event|submit|wake|record|all] [-n ITERS] [-d DEVICE_INDEX]
+ *
+ * "record" times recording a command buffer of RECORD_GROUPS groups of
+ * small commands (push constants, descriptor set bind, barrier, 16-byte
+ * fill: the shape of a ggml graph, minus the dispatch, which would need a
+ * shader) plus its submit and wait. Through Venus the recording is encoded
+ * by the guest and replayed by the server, so this is the server's replay
+ * throughput; its result is per group (4 commands).
  *
  * "null" (vkGetFenceStatus) and "event" (vkGetEventStatus) are only round
  * trips when the guest driver cannot answer from a feedback buffer: run with
@@ -33,6 +40,8 @@
 		}                                                             \
 	} while (0)
 
+#define RECORD_GROUPS 512
+
 struct gpu {
 	VkInstance inst;
 	VkPhysicalDevice pd;
@@ -42,6 +51,14 @@ struct gpu {
 	VkCommandBuffer cmd;
 	VkFence fence;
 	VkEvent event;
+	/* for "record" */
+	VkCommandBuffer rec;
+	VkBuffer buf;
+	VkDeviceMemory mem;
+	VkDescriptorSetLayout dsl;
+	VkPipelineLayout layout;
+	VkDescriptorPool dpool;
+	VkDescriptorSet set;
 };
 
 static double now_us(void)
@@ -75,7 +92,7 @@ static void report(const char *name, double *t, int n)
 		p99 = n - 1;
 	printf("RESULT %s median_us=%.2f p99_us=%.2f mean_us=%.2f min_us=%.2f max_us=%.2f n=%d\n",
 	       name, t[n / 2], t[p99], sum / n, t[0], t[n - 1], n);
-	if (t[n / 2] < 1.0)
+	if (t[n / 2] < 1.0 && strstr(name, "null_sync_call"))
 		printf("NOTE %s: median under 1 us, answered without a round trip\n", name);
 	fflush(stdout);
 }
@@ -164,8 +181,143 @@ static void gpu_init(struct gpu *g, uint32_t want_index)
 	CHECK_VK(vkCreateEvent(g->dev, &eci, NULL, &g->event));
 }
 
+static void record_init(struct gpu *g)
+{
+	VkCommandBufferAllocateInfo cbai = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.commandPool = g->pool,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	CHECK_VK(vkAllocateCommandBuffers(g->dev, &cbai, &g->rec));
+	VkBufferCreateInfo bci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+		.size = 65536,
+		.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+	};
+	CHECK_VK(vkCreateBuffer(g->dev, &bci, NULL, &g->buf));
+	VkMemoryRequirements req;
+	vkGetBufferMemoryRequirements(g->dev, g->buf, &req);
+	VkPhysicalDeviceMemoryProperties mp;
+	vkGetPhysicalDeviceMemoryProperties(g->pd, &mp);
+	uint32_t type = 0;
+	while (type < mp.memoryTypeCount && !(req.memoryTypeBits & (1u << type)))
+		type++;
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.allocationSize = req.size,
+		.memoryTypeIndex = type,
+	};
+	CHECK_VK(vkAllocateMemory(g->dev, &mai, NULL, &g->mem));
+	CHECK_VK(vkBindBufferMemory(g->dev, g->buf, g->mem, 0));
+	VkDescriptorSetLayoutBinding b = {
+		.binding = 0,
+		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+		.descriptorCount = 1,
+		.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+	};
+	VkDescriptorSetLayoutCreateInfo dslci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+		.bindingCount = 1,
+		.pBindings = &b,
+	};
+	CHECK_VK(vkCreateDescriptorSetLayout(g->dev, &dslci, NULL, &g->dsl));
+	VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 16 };
+	VkPipelineLayoutCreateInfo plci = {
+		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+		.setLayoutCount = 1,
+		.pSetLayouts = &g->dsl,
+		.pushConstantRangeCount = 1,
+		.pPushConstantRanges = &pcr,
+	};
+	CHECK_VK(vkCreatePipelineLayout(g->dev, &plci, NULL, &g->layout));
+	VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 };
+	VkDescriptorPoolCreateInfo dpci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+		.maxSets = 1,
+		.poolSizeCount = 1,
+		.pPoolSizes = &ps,
+	};
+	CHECK_VK(vkCreateDescriptorPool(g->dev, &dpci, NULL, &g->dpool));
+	VkDescriptorSetAllocateInfo dsai = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+		.descriptorPool = g->dpool,
+		.descriptorSetCount = 1,
+		.pSetLayouts = &g->dsl,
+	};
+	CHECK_VK(vkAllocateDescriptorSets(g->dev, &dsai, &g->set));
+	VkDescriptorBufferInfo dbi = { g->buf, 0, VK_WHOLE_SIZE };
+	VkWriteDescriptorSet w = {
+		.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+		.dstSet = g->set,
+		.descriptorCount = 1,
+		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+		.pBufferInfo = &dbi,
+	};
+	vkUpdateDescriptorSets(g->dev, 1, &w, 0, NULL);
+}
+
+/* Records, submits and waits for one command buffer of RECORD_GROUPS
+ * groups; returns us per group. */
+static double one_record(struct gpu *g)
+{
+	double t0 = now_us();
+	VkCommandBufferBeginInfo bi = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+	};
+	CHECK_VK(vkBeginCommandBuffer(g->rec, &bi));
+	uint32_t pc[4] = { 1, 2, 3, 4 };
+	VkMemoryBarrier mb = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+		.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+		.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+	};
+	for (uint32_t i = 0; i < RECORD_GROUPS; i++) {
+		pc[0] = i;
+		vkCmdPushConstants(g->rec, g->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, 16, pc);
+		vkCmdBindDescriptorSets(g->rec, VK_PIPELINE_BIND_POINT_COMPUTE, g->layout, 0, 1,
+					&g->set, 0, NULL);
+		vkCmdPipelineBarrier(g->rec, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT |
+						     VK_PIPELINE_STAGE_TRANSFER_BIT,
+				     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+				     0, 1, &mb, 0, NULL, 0, NULL);
+		vkCmdFillBuffer(g->rec, g->buf, (i % 4096) * 16, 16, i);
+	}
+	CHECK_VK(vkEndCommandBuffer(g->rec));
+	VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.commandBufferCount = 1,
+		.pCommandBuffers = &g->rec,
+	};
+	CHECK_VK(vkQueueSubmit(g->queue, 1, &si, g->fence));
+	CHECK_VK(vkWaitForFences(g->dev, 1, &g->fence, VK_TRUE, 5000000000ull));
+	double t1 = now_us();
+	CHECK_VK(vkResetFences(g->dev, 1, &g->fence));
+	return (t1 - t0) / RECORD_GROUPS;
+}
+
+static void test_record(struct gpu *g, int iters)
+{
+	record_init(g);
+	double *t = calloc((size_t)iters, sizeof(*t));
+	for (int i = 0; i < 20; i++)
+		one_record(g);
+	for (int i = 0; i < iters; i++)
+		t[i] = one_record(g);
+	report("record_submit_wait_per_4_cmds", t, iters);
+	free(t);
+}
+
 static void gpu_fini(struct gpu *g)
 {
+	if (g->rec) {
+		vkDestroyDescriptorPool(g->dev, g->dpool, NULL);
+		vkDestroyPipelineLayout(g->dev, g->layout, NULL);
+		vkDestroyDescriptorSetLayout(g->dev, g->dsl, NULL);
+		vkDestroyBuffer(g->dev, g->buf, NULL);
+		vkFreeMemory(g->dev, g->mem, NULL);
+	}
 	vkDestroyEvent(g->dev, g->event, NULL);
 	vkDestroyFence(g->dev, g->fence, NULL);
 	vkDestroyCommandPool(g->dev, g->pool, NULL);
@@ -259,7 +411,7 @@ int main(int argc, char **argv)
 		else if (argv[i][0] != '-')
 			which = argv[i];
 		else {
-			fprintf(stderr, "usage: vn-micro [null|event|submit|wake|all] [-n ITERS] [-d DEVICE_INDEX]\n");
+			fprintf(stderr, "usage: vn-micro [null|event|submit|wake|record|all] [-n ITERS] [-d DEVICE_INDEX]\n");
 			return 2;
 		}
 	}
@@ -280,6 +432,8 @@ int main(int argc, char **argv)
 		test_submit(&g, iters);
 	if (all || !strcmp(which, "wake"))
 		test_wake(&g, iters / 10 < 50 ? 50 : iters / 10);
+	if (all || !strcmp(which, "record"))
+		test_record(&g, iters / 10 < 50 ? 50 : iters / 10);
 	gpu_fini(&g);
 	return 0;
 }

@@ -420,7 +420,10 @@ static void read_handle(struct vn_decoder *d, const struct vn_field *f, void *ds
 	uint64_t id, h = 0;
 	if (!vn_read_u64(d, &id))
 		return;
-	if (id && !vn_objects_lookup(d->objs, id, f->type, &h)) {
+	struct vn_object *obj = NULL;
+	bool found = !id || (d->cache ? vn_objects_lookup_cached(d->objs, d->cache, id, f->type, &h, &obj)
+				      : vn_objects_lookup(d->objs, id, f->type, &h));
+	if (!found) {
 		struct vn_object *o = vn_objects_get(d->objs, id);
 		if (o)
 			vn_decoder_fail(d, "%s: object %llu is a %s, not a %s", f->name,
@@ -431,6 +434,8 @@ static void read_handle(struct vn_decoder *d, const struct vn_field *f, void *ds
 					vn_object_type_names[f->type], (unsigned long long)id);
 		return;
 	}
+	if (!d->first_obj)
+		d->first_obj = obj;
 	memcpy(dst, &h, 8);
 }
 
@@ -654,6 +659,7 @@ bool vn_decode_params(struct vn_decoder *d, const struct vn_cmd_desc *c, void *a
 {
 	d->cmd_name = c->name;
 	d->depth = 0;
+	d->first_obj = NULL;
 	decode_fields(d, c->params, 0, c->nparams, args, IN, true);
 	return !d->fatal;
 }

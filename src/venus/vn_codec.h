@@ -105,6 +105,11 @@ struct vn_decoder {
 	struct vn_arena *arena;
 	struct vn_objects *objs;
 	const char *cmd_name; /* for the loss message */
+	/* Optional memo of id lookups (the decoding thread's own). */
+	struct vn_lookup_cache *cache;
+	/* The object of the command's first handle parameter, when the
+	 * cache found it: dispatch needs it again. */
+	struct vn_object *first_obj;
 	bool fatal;
 	char why[192];
 	unsigned depth;

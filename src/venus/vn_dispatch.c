@@ -130,7 +130,9 @@ void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 		return;
 	}
 	uint64_t h0 = handle_param(c, args, 0);
-	struct vn_object *first = vn_objects_of_handle(&x->ctx->objs, c->params[0].type, h0);
+	struct vn_object *first = d->first_obj;
+	if (!first || first->type != c->params[0].type || first->handle != h0)
+		first = vn_objects_of_handle(&x->ctx->objs, c->params[0].type, h0);
 	const void *fns = first ? fns_for(first, c->level) : NULL;
 	if (!fns) {
 		vn_decoder_fail(d, "dispatchable handle %s is NULL or orphaned",
@@ -196,6 +198,8 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 	struct venus_context *ctx = x->ctx;
 	struct vn_decoder d;
 	vn_decoder_init(&d, data, size, &x->arena, &ctx->objs);
+	d.cache = &x->cache;
+	const bool debug = pv_log_enabled(PV_LOG_DEBUG);
 	while (d.pos < size) {
 		if (atomic_load(&ctx->lost))
 			return false;
@@ -209,7 +213,7 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 			vn_decoder_fail(&d, "unknown command type %u", type);
 			goto fatal;
 		}
-		if (pv_log_enabled(PV_LOG_DEBUG))
+		if (debug)
 			pv_debug("venus: ctx %u %s: %s%s", ctx->id, x->ring ? "ring" : "vq", c->name,
 				 (flags & VN_COMMAND_GENERATE_REPLY) ? " (reply)" : "");
 		uint64_t t0 = vn_trace_now(&ctx->trace);

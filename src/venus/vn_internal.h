@@ -85,6 +85,7 @@ struct vn_exec {
 	struct vn_arena arena;
 	struct vn_reply_stream reply;
 	bool in_streams; /* inside vkExecuteCommandStreamsMESA */
+	struct vn_lookup_cache cache; /* this thread's id lookups */
 };
 
 struct vn_ring {

@@ -1,6 +1,7 @@
 /* The per-context object table (see vn_objects.h). */
 #include "venus/vn_objects.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 static size_t hash_u64(uint64_t v, size_t nbuckets)
@@ -20,6 +21,8 @@ int vn_objects_init(struct vn_objects *t)
 {
 	t->nbuckets = 256;
 	t->count = 0;
+	/* Never 0, which a zeroed cache entry holds. */
+	atomic_store(&t->generation, 1);
 	t->roots = NULL;
 	t->by_id = calloc(t->nbuckets, sizeof(*t->by_id));
 	t->by_handle = calloc(t->nbuckets, sizeof(*t->by_handle));
@@ -69,6 +72,35 @@ bool vn_objects_lookup(struct vn_objects *t, uint64_t id, uint32_t type,
 	bool ok = o && o->type == type;
 	if (ok)
 		*handle = o->handle;
+	pthread_mutex_unlock(&t->lock);
+	return ok;
+}
+
+bool vn_objects_lookup_cached(struct vn_objects *t, struct vn_lookup_cache *cache, uint64_t id,
+			      uint32_t type, uint64_t *handle, struct vn_object **obj)
+{
+	__typeof__(cache->e[0]) *e = &cache->e[id % VN_LOOKUP_CACHE_SIZE];
+	if (e->id == id && e->gen == atomic_load_explicit(&t->generation, memory_order_acquire)) {
+		if (e->type != type)
+			return false;
+		*handle = e->handle;
+		*obj = e->obj;
+		return true;
+	}
+	pthread_mutex_lock(&t->lock);
+	struct vn_object *o = find_id(t, id);
+	if (o) {
+		e->id = id;
+		e->gen = atomic_load_explicit(&t->generation, memory_order_relaxed);
+		e->handle = o->handle;
+		e->obj = o;
+		e->type = o->type;
+	}
+	bool ok = o && o->type == type;
+	if (ok) {
+		*handle = o->handle;
+		*obj = o;
+	}
 	pthread_mutex_unlock(&t->lock);
 	return ok;
 }
@@ -195,6 +227,7 @@ static void unlink_one(struct vn_objects *t, struct vn_object *o)
 	if (o->sib_next)
 		o->sib_next->sib_prev = o->sib_prev;
 	t->count--;
+	atomic_fetch_add_explicit(&t->generation, 1, memory_order_release);
 	if (o->free_data)
 		o->free_data(o);
 	free(o);

@@ -26,6 +26,9 @@ struct vn_object {
 
 struct vn_objects {
 	pthread_mutex_t lock;
+	/* Bumped by every removal: a vn_lookup_cache entry made under an
+	 * older generation may name a freed object and is not used. */
+	_Atomic uint64_t generation;
 	struct vn_object **by_id, **by_handle;
 	size_t nbuckets, count;
 	struct vn_object *roots;
@@ -38,6 +41,23 @@ struct vn_object *vn_objects_get(struct vn_objects *t, uint64_t id);
 /* True and *handle set when id names an object of this type. */
 bool vn_objects_lookup(struct vn_objects *t, uint64_t id, uint32_t type,
 		       uint64_t *handle);
+/* A decoding thread's memo of id lookups. Replaying a command buffer looks
+ * up the same few ids (the command buffer, its pipelines and descriptor
+ * sets) thousands of times a graph; a hit costs one atomic load instead of
+ * the table lock and a hash walk. Direct-mapped on the id; only valid
+ * while no object has been removed since the entry was made. */
+#define VN_LOOKUP_CACHE_SIZE 64
+struct vn_lookup_cache {
+	struct {
+		uint64_t id, gen, handle;
+		struct vn_object *obj;
+		uint32_t type;
+	} e[VN_LOOKUP_CACHE_SIZE];
+};
+/* vn_objects_lookup through cache (zero-initialised before first use);
+ * also returns the object (*obj may be NULL). */
+bool vn_objects_lookup_cached(struct vn_objects *t, struct vn_lookup_cache *cache, uint64_t id,
+			      uint32_t type, uint64_t *handle, struct vn_object **obj);
 /* The guest id of a host handle, or 0. */
 uint64_t vn_objects_id_of(struct vn_objects *t, uint32_t type, uint64_t handle);
 /* The object of a host handle, or NULL. */
