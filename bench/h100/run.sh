@@ -326,8 +326,22 @@ run_tbo() {
 		print "tbo:" c "\t" m "\t" v "\tus/run" }' "$lf" >>"$results"
 }
 
+# test-backend-ops in test mode: every op and case, each checked against
+# the CPU backend (not timed; PV_TBOTEST_CAP_S bounds it). A run counts as
+# completed only when the final verdict line was printed.
+run_tbotest() {
+	local mode=$1 lf=$OUT/tbotest-$1.log
+	client "$mode" "${PV_TBOTEST_CAP_S:-240}" "$lf" -- "/$tbo" test -b Vulkan0
+	local done=0
+	grep -qE '[0-9]+/[0-9]+ backends passed' "$lf" && done=1
+	record "tbotest:completed" "$mode" "$done" "1=yes"
+	record "tbotest:ok" "$mode" "$(grep -c 'OK' "$lf")" "cases"
+	record "tbotest:fail" "$mode" "$(grep -c 'FAIL' "$lf")" "cases"
+	grep -E 'tests passed|backends passed' "$lf" | sed "s/^/$mode: /" >>"$OUT/tbotest-verdicts.txt"
+}
+
 # PV_BENCH_WORKLOADS: which of "info micro llama llamarounds llamatrace tbo
-# vkmark" to run; llamarounds runs after all the per-mode workloads.
+# tbotest vkmark" to run; llamarounds runs after all the per-mode workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
 want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
 run_mode() {
@@ -339,6 +353,7 @@ run_mode() {
 		want vkmark && { run_vkmark "$mode"; log "$mode: vkmark rc=$?"; }
 	fi
 	want llama && { run_llama_bench "$mode"; log "$mode: llama-bench rc=$?"; }
+	want tbotest && { run_tbotest "$mode"; log "$mode: test-backend-ops test rc=$?"; }
 	# Where token generation's time goes in the server (not recorded as a
 	# result: tracing has a cost of its own).
 	if want llamatrace && [ "$mode" != native ] && [ "$mode" != native_nocm2 ] && [ "$mode" != virgl ]; then
