@@ -75,6 +75,8 @@ for mx in "$carry"/model-*.gguf.xz; do
 done
 mkdir -p "$R/pv"
 cp -r "$carry"/pv/* "$R/pv/"
+# perf for the "perf" workload (bench/h100/pack-perf.sh), if bundled.
+[ -e "$carry/perf.tar.xz" ] && xz -dc "$carry/perf.tar.xz" | tar -x -C "$R"
 mount --bind /dev "$R/dev"
 mount -t proc proc "$R/proc"
 mount -t tmpfs tmpfs "$R/tmp"
@@ -120,6 +122,8 @@ srv_log=
 # client program, so one program's failure cannot leak into the next.
 # srv_env: extra environment for the server (tracing for the micro runs).
 srv_env=()
+# srv_wrap: a command the server runs under (the perf workload's profiler).
+srv_wrap=()
 start_server() {
 	local kind=$1
 	srv_log=$2
@@ -127,7 +131,7 @@ start_server() {
 	local cmd senv=("${srv_env[@]}")
 	case $kind in
 	pearvisor | pearvisor_spin | pearvisor_alt | pearvisor_alt2)
-		cmd=(/pv/pearvisor gpu-server --socket /tmp/vtest.sock --device 0)
+		cmd=("${srv_wrap[@]}" /pv/pearvisor gpu-server --socket /tmp/vtest.sock --device 0)
 		[ "$kind" = pearvisor_spin ] && senv+=("PEARVISOR_VENUS_SPIN_US=${PV_SPIN_US:-200}")
 		# shellcheck disable=SC2206
 		[ "$kind" = pearvisor_alt ] && senv+=(${PV_ALT_ENV:-})
@@ -340,8 +344,29 @@ run_tbotest() {
 	grep -E 'tests passed|backends passed' "$lf" | sed "s/^/$mode: /" >>"$OUT/tbotest-verdicts.txt"
 }
 
+# Where the server's CPU time goes (flat profile by symbol, every server
+# process): command-buffer replay (vn-micro record) and llama.cpp token
+# generation, each under its own perf record. Needs perf.tar.xz.
+run_perf() {
+	local mode=$1 w
+	[ -x "$R/perf/perf" ] || { log "perf: not bundled"; return 1; }
+	for w in record llama; do
+		srv_wrap=(/perf/record.sh "/tmp/perf-$w.data")
+		if [ $w = record ]; then
+			client "$mode" 60 "$OUT/perf-$w-$mode.log" -- /pv/vn-micro record -n 2000
+		else
+			client "$mode" 60 "$OUT/perf-$w-$mode.log" -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 128 -r 2 -ngl 99 -dev Vulkan0
+		fi
+		srv_wrap=()
+		sleep 1
+		env -i PATH=/usr/bin:/bin LD_LIBRARY_PATH=/perf/lib chroot "$R" /perf/perf report \
+			-i "/tmp/perf-$w.data" --no-children --sort comm,dso,sym --stdio 2>&1 |
+			grep -v '^#' | grep -v '^$' | head -80 >"$OUT/perf-$w-$mode.txt"
+	done
+}
+
 # PV_BENCH_WORKLOADS: which of "info micro llama llamarounds llamatrace tbo
-# tbotest vkmark" to run; llamarounds runs after all the per-mode workloads.
+# tbotest perf vkmark" to run; llamarounds runs after all the per-mode workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
 want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
 run_mode() {
@@ -354,6 +379,7 @@ run_mode() {
 	fi
 	want llama && { run_llama_bench "$mode"; log "$mode: llama-bench rc=$?"; }
 	want tbotest && { run_tbotest "$mode"; log "$mode: test-backend-ops test rc=$?"; }
+	if want perf && [ "$mode" = pearvisor ]; then run_perf "$mode"; log "$mode: perf rc=$?"; fi
 	# Where token generation's time goes in the server (not recorded as a
 	# result: tracing has a cost of its own).
 	if want llamatrace && [ "$mode" != native ] && [ "$mode" != native_nocm2 ] && [ "$mode" != virgl ]; then
