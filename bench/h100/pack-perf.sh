@@ -1,7 +1,9 @@
 #!/bin/bash
 # pack-perf.sh: bundles this host's perf (linux-perf) and the libraries it
 # needs beyond glibc into .carry/perf.tar.xz, so run.sh's "perf" workload
-# can profile the server on the device machine, which has no perf.
+# can profile the server on the device machine, which has no perf. Run it
+# as "ld.so --library-path /perf/lib /perf/perf ...", so that only perf
+# itself, not what it starts, sees these libraries.
 set -eu
 dest=${1:-/work/main/.carry}
 perf=$(command -v perf_6.1 || readlink -f /usr/bin/perf)
@@ -14,15 +16,6 @@ ldd "$perf" | awk '$3 ~ /^\// {print $3}' | while read -r lib; do
 	*) cp -L "$lib" "$tmp/perf/lib/" ;;
 	esac
 done
-cat >"$tmp/perf/record.sh" <<'EOS'
-#!/bin/sh
-# record.sh OUT CMD...: CMD under perf (cpu-clock samples), with CMD's own
-# library path restored so it never sees perf's libraries.
-out=$1; shift
-orig=${LD_LIBRARY_PATH:-}
-LD_LIBRARY_PATH=/perf/lib${orig:+:$orig} exec /perf/perf record -q -e cpu-clock -F 4999 -o "$out" -- env LD_LIBRARY_PATH="$orig" "$@"
-EOS
-chmod +x "$tmp/perf/record.sh"
 tar -C "$tmp" -cf - perf | xz -T2 -6 >"$dest/perf.tar.xz"
 rm -rf "$tmp"
 ls -la "$dest/perf.tar.xz"
