@@ -350,13 +350,13 @@ run_tbotest() {
 run_perf() {
 	local mode=$1 w
 	[ -x "$R/perf/perf" ] || { log "perf: not bundled"; return 1; }
-	for w in record llama; do
+	for w in ${PV_PERF_WORKLOADS:-record llama}; do
 		# ld.so --library-path: perf's libraries for perf alone, never
 		# for the server it starts (the bundle has no shell).
 		srv_wrap=(/lib64/ld-linux-x86-64.so.2 --library-path /perf/lib /perf/perf record -q
 			  -e cpu-clock -F 4999 -o "/tmp/perf-$w.data" --)
 		if [ $w = record ]; then
-			client "$mode" 60 "$OUT/perf-$w-$mode.log" -- /pv/vn-micro record -n 2000
+			client "$mode" 60 "$OUT/perf-$w-$mode.log" -- /pv/vn-micro record -n "${PV_PERF_RECORD_N:-20000}"
 		else
 			client "$mode" 60 "$OUT/perf-$w-$mode.log" -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 128 -r 2 -ngl 99 -dev Vulkan0
 		fi
@@ -366,7 +366,7 @@ run_perf() {
 		sleep 1
 		chroot "$R" /lib64/ld-linux-x86-64.so.2 --library-path /perf/lib /perf/perf report \
 			-i "/tmp/perf-$w.data" --no-children --sort comm,dso,sym --stdio 2>&1 |
-			grep -v '^#' | grep -v '^$' | head -80 >"$OUT/perf-$w-$mode.txt"
+			grep -v '^#' | grep -v '^$' | head -400 >"$OUT/perf-$w-$mode.txt"
 	done
 }
 
