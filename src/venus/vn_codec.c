@@ -513,6 +513,21 @@ static bool read_counted_size(struct vn_decoder *d, const struct vn_field *field
 	}
 	return true;
 }
+static void decode_array(struct vn_decoder *d, const struct vn_field *fields,
+			 const struct vn_field *f, void *base, enum mode em, bool out)
+{
+	uint64_t n;
+	if (!read_counted_size(d, fields, f, base, &n))
+		return;
+	bool out_handle = out && f->kind == VN_K_HANDLE;
+	uint64_t esize = f->kind == VN_K_HANDLE ? 8 : f->elem_size;
+	void *p = alloc(d, out_handle ? 2 * n : n, esize);
+	if (!p)
+		return;
+	set_ptr(base, f->offset, p);
+	decode_elems(d, f, p, n, em, out_handle);
+}
+
 static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 			 const struct vn_field *f, void *base, enum mode m, bool is_param)
 {
@@ -612,19 +627,9 @@ static void decode_field(struct vn_decoder *d, const struct vn_field *fields,
 		decode_elems(d, f, p, 1, em, out_handle);
 		return;
 	}
-	case VN_S_ARRAY: {
-		uint64_t n;
-		if (!read_counted_size(d, fields, f, base, &n))
-			return;
-		bool out_handle = out && f->kind == VN_K_HANDLE;
-		uint64_t esize = f->kind == VN_K_HANDLE ? 8 : f->elem_size;
-		void *p = alloc(d, out_handle ? 2 * n : n, esize);
-		if (!p)
-			return;
-		set_ptr(base, f->offset, p);
-		decode_elems(d, f, p, n, em, out_handle);
+	case VN_S_ARRAY:
+		decode_array(d, fields, f, base, em, out);
 		return;
-	}
 	case VN_S_STRING:
 		set_ptr(base, f->offset, decode_string(d, f));
 		return;
@@ -662,6 +667,48 @@ bool vn_decode_params(struct vn_decoder *d, const struct vn_cmd_desc *c, void *a
 	d->first_obj = NULL;
 	decode_fields(d, c->params, 0, c->nparams, args, IN, true);
 	return !d->fatal;
+}
+
+/* Straight-line decoders, generated per command: plain parameters
+ * (scalars, handles, const arrays) are read inline, the others through
+ * decode_field, in the same order and with the same helpers as the table
+ * walk, so the results and failures are the same (the decode fuzz target
+ * checks). Replaying a recorded graph is mostly plain commands
+ * (vkCmdDispatch, vkCmdBindDescriptorSets, vkCmdPushConstants), and the
+ * walk's per-field dispatch was most of its cost. */
+static inline void dec_scalar32(struct vn_decoder *d, void *at, uint32_t size)
+{
+	uint32_t v;
+	if (vn_read_u32(d, &v))
+		store_uint(at, size, v);
+}
+
+static inline void dec_scalar64(struct vn_decoder *d, void *at, uint32_t size)
+{
+	uint64_t v;
+	if (vn_read_u64(d, &v))
+		store_uint(at, size, v);
+}
+
+typedef void (*vn_fast_decode_fn)(struct vn_decoder *d, const struct vn_field *f, void *args);
+
+#include "venus/vn_gen_fast.inc"
+
+bool vn_decode_cmd(struct vn_decoder *d, uint32_t type, const struct vn_cmd_desc *c, void *args)
+{
+	vn_fast_decode_fn fast = type < VN_CMD_TYPE_COUNT ? vn_fast_decoders[type] : NULL;
+	if (!fast)
+		return vn_decode_params(d, c, args);
+	d->cmd_name = c->name;
+	d->depth = 0;
+	d->first_obj = NULL;
+	fast(d, c->params, args);
+	return !d->fatal;
+}
+
+bool vn_cmd_has_fast_decoder(uint32_t type)
+{
+	return type < VN_CMD_TYPE_COUNT && vn_fast_decoders[type];
 }
 
 /* ---- encode ---------------------------------------------------------- */

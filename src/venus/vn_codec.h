@@ -140,6 +140,10 @@ void vn_write_bytes(struct vn_encoder *e, const void *p, size_t n); /* padded to
  * pointer p to n handles is followed in memory by n u64 guest ids
  * (vn_out_ids). Returns false when the stream went fatal. */
 bool vn_decode_params(struct vn_decoder *d, const struct vn_cmd_desc *c, void *args);
+/* The same for command `type`, through its generated straight-line decoder
+ * when it has one (same result, same stream position, same failure). */
+bool vn_decode_cmd(struct vn_decoder *d, uint32_t type, const struct vn_cmd_desc *c, void *args);
+bool vn_cmd_has_fast_decoder(uint32_t type);
 /* Encodes the reply (type, return value, out parameters). */
 void vn_encode_reply(struct vn_encoder *e, uint32_t cmd_type,
 		     const struct vn_cmd_desc *c, const void *args);

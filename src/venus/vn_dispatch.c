@@ -223,7 +223,7 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 			vn_decoder_fail(&d, "out of memory");
 			goto fatal;
 		}
-		if (!vn_decode_params(&d, c, args))
+		if (!vn_decode_cmd(&d, type, c, args))
 			goto fatal;
 		vn_handler_fn h = vn_transport_handler_for(type);
 		if (!h)
