@@ -137,6 +137,9 @@ start_server() {
 		[ "$kind" = pearvisor_alt ] && senv+=(${PV_ALT_ENV:-})
 		# shellcheck disable=SC2206
 		[ "$kind" = pearvisor_alt2 ] && senv+=(${PV_ALT2_ENV:-})
+		# An A/B build: pv/pearvisor.alt, if bundled, serves pearvisor_alt2.
+		[ "$kind" = pearvisor_alt2 ] && [ -x "$R/pv/pearvisor.alt" ] &&
+			cmd=("${srv_wrap[@]}" /pv/pearvisor.alt gpu-server --socket /tmp/vtest.sock --device 0)
 		;;
 	virgl) cmd=(/usr/bin/virgl_test_server --venus --no-virgl --socket-path=/tmp/vtest.sock) ;;
 	esac

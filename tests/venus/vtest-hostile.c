@@ -328,17 +328,18 @@ static int listed(const pid_t *set, size_t n, pid_t p)
  * nobody else may notice. Needs the server's process-per-client mode. */
 static const char *renderer_process_crash(int good, uint32_t gsync, uint64_t round)
 {
+	/* The server's pid, from the bystander's connection; its children
+	 * are listed before connecting, since the server may accept and fork
+	 * before connect() returns here. */
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(good, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return "no peer credentials";
+	pid_t before[256], after[256];
+	size_t nb = children_of(cred.pid, before, 256);
 	int fd = vtc_connect(sock_path);
 	if (fd < 0)
 		return "cannot connect";
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
-		close(fd);
-		return "no peer credentials";
-	}
-	pid_t before[256], after[256];
-	size_t nb = children_of(cred.pid, before, 256);
 	if (vtc_handshake(fd, "renderer-process-crash")) {
 		close(fd);
 		return "handshake failed";
