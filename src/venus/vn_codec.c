@@ -14,6 +14,8 @@
  * into one vkGetPhysicalDeviceFeatures2; this leaves room and bounds the
  * recursion. */
 #define VN_MAX_DEPTH 512
+/* For the few helpers every generated decoder calls per word. */
+#define VN_INLINE static inline __attribute__((always_inline))
 /* Most elements in one array; the arena limit bounds the bytes. */
 #define VN_MAX_ELEMS (1u << 24)
 
@@ -34,9 +36,31 @@ void vn_arena_init(struct vn_arena *a, size_t limit)
 	a->limit = limit;
 }
 
-void *vn_arena_alloc(struct vn_arena *a, size_t size)
+static void *arena_alloc_slow(struct vn_arena *a, size_t size);
+
+/* The common case inline: room in the current block. */
+static inline void *arena_alloc(struct vn_arena *a, size_t size)
 {
 	size = PV_ALIGN_UP(size ? size : 1, (size_t)16);
+	struct vn_arena_block *b = a->blocks;
+	if (__builtin_expect(b && size <= a->limit && a->used <= a->limit - size &&
+			     b->size - b->used >= size, 1)) {
+		void *p = (char *)b->data + b->used;
+		b->used += size;
+		a->used += size;
+		memset(p, 0, size);
+		return p;
+	}
+	return arena_alloc_slow(a, size);
+}
+
+void *vn_arena_alloc(struct vn_arena *a, size_t size)
+{
+	return arena_alloc(a, size);
+}
+
+static void *arena_alloc_slow(struct vn_arena *a, size_t size)
+{
 	if (size > a->limit || a->used > a->limit - size)
 		return NULL;
 	struct vn_arena_block *b = a->blocks;
@@ -113,35 +137,9 @@ void vn_decoder_fail(struct vn_decoder *d, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const uint8_t *take(struct vn_decoder *d, size_t n)
+void vn_decoder_truncated(struct vn_decoder *d)
 {
-	if (d->fatal)
-		return NULL;
-	if (!pv_range_ok(d->pos, n, d->size)) {
-		vn_decoder_fail(d, "truncated stream at offset %zu", d->pos);
-		return NULL;
-	}
-	const uint8_t *p = d->data + d->pos;
-	d->pos += n;
-	return p;
-}
-
-bool vn_read_u32(struct vn_decoder *d, uint32_t *v)
-{
-	const uint8_t *p = take(d, 4);
-	if (!p)
-		return false;
-	memcpy(v, p, 4);
-	return true;
-}
-
-bool vn_read_u64(struct vn_decoder *d, uint64_t *v)
-{
-	const uint8_t *p = take(d, 8);
-	if (!p)
-		return false;
-	memcpy(v, p, 8);
-	return true;
+	vn_decoder_fail(d, "truncated stream at offset %zu", d->pos);
 }
 
 bool vn_peek_u64(const struct vn_decoder *d, uint64_t *v)
@@ -152,7 +150,7 @@ bool vn_peek_u64(const struct vn_decoder *d, uint64_t *v)
 	return true;
 }
 
-static void *alloc(struct vn_decoder *d, uint64_t count, uint64_t elem)
+VN_INLINE void *alloc(struct vn_decoder *d, uint64_t count, uint64_t elem)
 {
 	if (d->fatal)
 		return NULL;
@@ -161,7 +159,7 @@ static void *alloc(struct vn_decoder *d, uint64_t count, uint64_t elem)
 				(unsigned long long)count);
 		return NULL;
 	}
-	void *p = vn_arena_alloc(d->arena, (size_t)(count * elem));
+	void *p = arena_alloc(d->arena, (size_t)(count * elem));
 	if (!p)
 		vn_decoder_fail(d, "decode arena exhausted (%llu x %llu bytes)",
 				(unsigned long long)count, (unsigned long long)elem);
@@ -415,7 +413,24 @@ static void *decode_pnext(struct vn_decoder *d, enum mode m)
 	return st;
 }
 
-static void read_handle(struct vn_decoder *d, const struct vn_field *f, void *dst)
+/* read_handle's failure: a wrong-type or unknown id. */
+static __attribute__((noinline, cold)) void handle_failed(struct vn_decoder *d,
+							 const struct vn_field *f, uint64_t id)
+{
+	struct vn_object *o = vn_objects_get(d->objs, id);
+	if (o)
+		vn_decoder_fail(d, "%s: object %llu is a %s, not a %s", f->name,
+				(unsigned long long)id, vn_object_type_names[o->type],
+				vn_object_type_names[f->type]);
+	else if (!d->fatal) {
+		d->unknown_id = id;
+		d->unknown_type = f->type;
+		vn_decoder_fail(d, "%s: unknown %s id %llu", f->name,
+				vn_object_type_names[f->type], (unsigned long long)id);
+	}
+}
+
+VN_INLINE void read_handle(struct vn_decoder *d, const struct vn_field *f, void *dst)
 {
 	uint64_t id, h = 0;
 	if (!vn_read_u64(d, &id))
@@ -424,14 +439,7 @@ static void read_handle(struct vn_decoder *d, const struct vn_field *f, void *ds
 	bool found = !id || (d->cache ? vn_objects_lookup_cached(d->objs, d->cache, id, f->type, &h, &obj)
 				      : vn_objects_lookup(d->objs, id, f->type, &h));
 	if (!found) {
-		struct vn_object *o = vn_objects_get(d->objs, id);
-		if (o)
-			vn_decoder_fail(d, "%s: object %llu is a %s, not a %s", f->name,
-					(unsigned long long)id, vn_object_type_names[o->type],
-					vn_object_type_names[f->type]);
-		else
-			vn_decoder_fail(d, "%s: unknown %s id %llu", f->name,
-					vn_object_type_names[f->type], (unsigned long long)id);
+		handle_failed(d, f, id);
 		return;
 	}
 	if (!d->first_obj)
@@ -447,7 +455,7 @@ static void decode_elems(struct vn_decoder *d, const struct vn_field *f, void *d
 		if (m == PARTIAL)
 			return;
 		uint64_t bytes = count * f->elem_size;
-		const uint8_t *p = take(d, PV_ALIGN_UP(bytes, 4));
+		const uint8_t *p = vn_take(d, PV_ALIGN_UP(bytes, 4));
 		if (p)
 			memcpy(dst, p, bytes);
 		return;
@@ -484,7 +492,7 @@ static char *decode_string(struct vn_decoder *d, const struct vn_field *f)
 		vn_decoder_fail(d, "%s: string of %llu bytes", f->name, (unsigned long long)n);
 		return NULL;
 	}
-	const uint8_t *p = take(d, PV_ALIGN_UP((size_t)n, 4));
+	const uint8_t *p = vn_take(d, PV_ALIGN_UP((size_t)n, 4));
 	char *s = p ? alloc(d, 1, n) : NULL;
 	if (!s)
 		return NULL;
@@ -500,8 +508,8 @@ static char *decode_string(struct vn_decoder *d, const struct vn_field *f)
 
 /* Reads an array's u64 size prefix. False for NULL (size 0) or on failure;
  * a size that differs from the struct's own count member is fatal. */
-static bool read_counted_size(struct vn_decoder *d, const struct vn_field *fields,
-			      const struct vn_field *f, const void *base, uint64_t *n)
+VN_INLINE bool read_counted_size(struct vn_decoder *d, const struct vn_field *fields,
+				 const struct vn_field *f, const void *base, uint64_t *n)
 {
 	if (!vn_read_u64(d, n) || !*n)
 		return false;
@@ -676,18 +684,71 @@ bool vn_decode_params(struct vn_decoder *d, const struct vn_cmd_desc *c, void *a
  * checks). Replaying a recorded graph is mostly plain commands
  * (vkCmdDispatch, vkCmdBindDescriptorSets, vkCmdPushConstants), and the
  * walk's per-field dispatch was most of its cost. */
-static inline void dec_scalar32(struct vn_decoder *d, void *at, uint32_t size)
+VN_INLINE void dec_scalar32(struct vn_decoder *d, void *at, uint32_t size)
 {
 	uint32_t v;
 	if (vn_read_u32(d, &v))
 		store_uint(at, size, v);
 }
 
-static inline void dec_scalar64(struct vn_decoder *d, void *at, uint32_t size)
+VN_INLINE void dec_scalar64(struct vn_decoder *d, void *at, uint32_t size)
 {
 	uint64_t v;
 	if (vn_read_u64(d, &v))
 		store_uint(at, size, v);
+}
+
+VN_INLINE void dec_stype(struct vn_decoder *d, VkStructureType *at)
+{
+	uint32_t st;
+	if (vn_read_u32(d, &st))
+		memcpy(at, &st, 4);
+}
+
+/* decode_struct's depth check, for the generated struct decoders. */
+VN_INLINE bool struct_enter(struct vn_decoder *d)
+{
+	if (++d->depth > VN_MAX_DEPTH) {
+		vn_decoder_fail(d, "structs nested too deep");
+		return false;
+	}
+	return true;
+}
+
+/* decode_field's VN_S_PTR case up to the element, for a const struct:
+ * the storage the generated struct decoder fills, or NULL. */
+static void *begin_struct_ptr(struct vn_decoder *d, const struct vn_field *f, void *base,
+			      bool is_param)
+{
+	uint64_t marker;
+	if (!vn_read_u64(d, &marker))
+		return NULL;
+	if (marker > 1) {
+		vn_decoder_fail(d, "%s: bad pointer marker %llu", f->name,
+				(unsigned long long)marker);
+		return NULL;
+	}
+	if (!marker) {
+		if (is_param && !(f->flags & VN_F_OPTIONAL))
+			vn_decoder_fail(d, "%s: required pointer is NULL", f->name);
+		return NULL;
+	}
+	void *p = alloc(d, 1, f->elem_size);
+	if (p)
+		set_ptr(base, f->offset, p);
+	return p;
+}
+
+/* decode_array up to the elements, for an array of const structs. */
+VN_INLINE void *begin_struct_array(struct vn_decoder *d, const struct vn_field *fields,
+				   const struct vn_field *f, void *base, uint64_t *n)
+{
+	if (!read_counted_size(d, fields, f, base, n))
+		return NULL;
+	void *p = alloc(d, *n, f->elem_size);
+	if (p)
+		set_ptr(base, f->offset, p);
+	return p;
 }
 
 typedef void (*vn_fast_decode_fn)(struct vn_decoder *d, const struct vn_field *f, void *args);

@@ -76,17 +76,11 @@ bool vn_objects_lookup(struct vn_objects *t, uint64_t id, uint32_t type,
 	return ok;
 }
 
-bool vn_objects_lookup_cached(struct vn_objects *t, struct vn_lookup_cache *cache, uint64_t id,
-			      uint32_t type, uint64_t *handle, struct vn_object **obj)
+bool vn_objects_lookup_cached_slow(struct vn_objects *t, struct vn_lookup_cache *cache,
+				   uint64_t id, uint32_t type, uint64_t *handle,
+				   struct vn_object **obj)
 {
 	__typeof__(cache->e[0]) *e = &cache->e[id % VN_LOOKUP_CACHE_SIZE];
-	if (e->id == id && e->gen == atomic_load_explicit(&t->generation, memory_order_acquire)) {
-		if (e->type != type)
-			return false;
-		*handle = e->handle;
-		*obj = e->obj;
-		return true;
-	}
 	pthread_mutex_lock(&t->lock);
 	struct vn_object *o = find_id(t, id);
 	if (o) {

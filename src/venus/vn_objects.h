@@ -11,6 +11,7 @@
 #define PV_VENUS_VN_OBJECTS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,8 +57,24 @@ struct vn_lookup_cache {
 };
 /* vn_objects_lookup through cache (zero-initialised before first use);
  * also returns the object (*obj may be NULL). */
-bool vn_objects_lookup_cached(struct vn_objects *t, struct vn_lookup_cache *cache, uint64_t id,
-			      uint32_t type, uint64_t *handle, struct vn_object **obj);
+bool vn_objects_lookup_cached_slow(struct vn_objects *t, struct vn_lookup_cache *cache,
+				   uint64_t id, uint32_t type, uint64_t *handle,
+				   struct vn_object **obj);
+/* Inline: a hit is a few loads, and replay looks up every handle. */
+static inline bool vn_objects_lookup_cached(struct vn_objects *t, struct vn_lookup_cache *cache,
+					    uint64_t id, uint32_t type, uint64_t *handle,
+					    struct vn_object **obj)
+{
+	__typeof__(cache->e[0]) *e = &cache->e[id % VN_LOOKUP_CACHE_SIZE];
+	if (e->id == id && e->gen == atomic_load_explicit(&t->generation, memory_order_acquire)) {
+		if (e->type != type)
+			return false;
+		*handle = e->handle;
+		*obj = e->obj;
+		return true;
+	}
+	return vn_objects_lookup_cached_slow(t, cache, id, type, handle, obj);
+}
 /* The guest id of a host handle, or 0. */
 uint64_t vn_objects_id_of(struct vn_objects *t, uint32_t type, uint64_t handle);
 /* The object of a host handle, or NULL. */
