@@ -18,8 +18,10 @@
 #   pearvisor_spin  the same with PEARVISOR_VENUS_SPIN_US=$PV_SPIN_US
 #                 (default 200): server threads busy-poll before blocking
 #   pearvisor_alt the same with the server environment $PV_ALT_ENV
-#                 (space-separated VAR=value), for A/B runs of a setting
-#   pearvisor_alt2  likewise with $PV_ALT2_ENV
+#                 (space-separated VAR=value) and the guest's Mesa Venus
+#                 perf options $PV_ALT_VN_PERF, for A/B runs of a setting
+#   pearvisor_alt2  likewise with $PV_ALT2_ENV, served by pv/pearvisor.alt
+#                 when bundled (an A/B of two builds)
 #   virgl         Mesa Venus (vtest) -> virgl_test_server --venus -> driver
 set -u
 carry=$(cd "$(dirname "$0")" && pwd)
@@ -171,6 +173,17 @@ client() {
 	local envs=()
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
+	# PV_ALT_VN_PERF: Mesa Venus perf options (VN_PERF, comma-separated)
+	# for pearvisor_alt's guest side, merged into any the workload sets;
+	# e.g. no_cmd_batching sends each recorded command to the ring at once,
+	# so the server replays while the guest records.
+	if [ "$mode" = pearvisor_alt ] && [ -n "${PV_ALT_VN_PERF:-}" ]; then
+		local i merged=no
+		for i in "${!envs[@]}"; do
+			case ${envs[$i]} in VN_PERF=*) envs[i]="${envs[$i]},$PV_ALT_VN_PERF"; merged=yes ;; esac
+		done
+		[ "$merged" = yes ] || envs+=("VN_PERF=$PV_ALT_VN_PERF")
+	fi
 	local rc
 	case $mode in
 	native) crun "$(cap "$t")" "$lf" "${host_env[@]}" "${envs[@]}" -- "$@"; rc=$? ;;

@@ -5,31 +5,43 @@
 # device machine's cores. It is the GPU core issue's "the full suite
 # completes" check, which needs many hours on the 2-core CI host.
 #
-#   bash .carry/tbo-full.sh [--side native|pearvisor|both] [--workers N] [SHARD...]
+#   bash .carry/tbo-full.sh [--side native|pearvisor|both] [--workers N] [--pv-workers M] [SHARD...]
 #
 # A SHARD is OPS or OPS@PARAMS: OPS goes to test-backend-ops -o
 # (comma-separated op names), PARAMS to -p (a regex searched in the case's
 # parameters). No SHARD: the shards listed in tbo-shards.txt next to this
 # script (bench/h100/tbo-shards.py makes it: 237 shards that partition the
-# suite's supported cases, each with its case count). N workers per side
-# (default: all cores, split between the sides) take shards from a queue,
-# largest first, one test-backend-ops process at a time; one pearvisor
-# gpu-server serves every Venus client. PV_TBO_ONLY="I J ..." runs only
+# suite's supported cases, each with its case count). N workers (default:
+# one per core) take shards from a queue, largest first, one
+# test-backend-ops process at a time; one pearvisor gpu-server serves every
+# Venus client. PV_TBO_ONLY="I J ..." runs only
 # those shard numbers (e.g. the ones a previous call did not finish).
 # No shard starts after PV_TBO_DEADLINE_S (default 540) and a running one
 # is stopped there; a shard counts as completed only when test-backend-ops
 # printed its final verdict line. Results in $OUT.
+#
+# Most of the suite's time is lavapipe compiling pipelines (a single
+# FLASH_ATTN_EXT shard: 114 s cold, 4 s with its pipelines in Mesa's shader
+# cache). Every process here, native clients and the server alike, shares
+# one cache (same lavapipe build, so the same keys): a pipeline is compiled
+# once for both sides and every shard. With both sides the pearvisor side
+# follows: it takes a shard only once the native side has finished it, so
+# its pipelines come from the cache and it costs mostly execution
+# (--pv-workers M, default a quarter of the native workers, at least 1).
+# PV_TBO_CACHE=DIR keeps the cache in DIR (outside the unpacked root) so a
+# later call on the same machine starts warm.
 # Needs the bundle of bench/h100/pack.sh plus lavapipe.tar.xz (pack.sh
 # --lavapipe, recompressed to fit the 64 MiB carry).
 set -u
 carry=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/pv-tbo-out}
 deadline_s=${PV_TBO_DEADLINE_S:-540}
-sides=both workers=
+sides=both workers= pv_workers=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--side) sides=$2; shift 2 ;;
 	--workers) workers=$2; shift 2 ;;
+	--pv-workers) pv_workers=$2; shift 2 ;;
 	*) break ;;
 	esac
 done
@@ -40,7 +52,7 @@ T0=$(date +%s)
 log() { echo "[$(( $(date +%s) - T0 ))s] $*"; }
 cleanup() {
 	[ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
-	for m in "$R/tmp" "$R/proc" "$R/dev"; do mountpoint -q "$m" && umount -l "$m"; done
+	for m in "$R/tmp/mesa-cache" "$R/tmp" "$R/proc" "$R/dev"; do mountpoint -q "$m" && umount -l "$m"; done
 	return 0
 }
 trap cleanup EXIT
@@ -65,16 +77,29 @@ xz -T0 -dc "$carry/sid-bench.tar.xz" | tar -x -C "$R" || exit 1
 xz -T0 -dc "$carry/lavapipe.tar.xz" | tar -x -C "$R" || exit 1
 mkdir -p "$R/pv" && cp -r "$carry"/pv/* "$R/pv/"
 mount --bind /dev "$R/dev" && mount -t proc proc "$R/proc" && mount -t tmpfs tmpfs "$R/tmp"
+mkdir -p "$R/tmp/mesa-cache"
+if [ -n "${PV_TBO_CACHE:-}" ]; then
+	mkdir -p "$PV_TBO_CACHE" && mount --bind "$PV_TBO_CACHE" "$R/tmp/mesa-cache"
+fi
 chroot "$R" /sbin/ldconfig 2>/dev/null
 nsides=$(echo "$sides" | wc -w)
 ncpu=$(nproc)
-[ -n "$workers" ] || workers=$(( ncpu / nsides ))
-log "unpacked; pv commit $(cat "$R/pv/commit"); $ncpu cpus; sides: $sides; $workers workers a side; ${#order[@]} of ${#shards[@]} shards"
+follow=no
+if [ "$nsides" = 2 ]; then
+	follow=yes
+	[ -n "$workers" ] || workers=$ncpu
+	[ -n "$pv_workers" ] || pv_workers=$(( workers / 4 > 0 ? workers / 4 : 1 ))
+else
+	[ -n "$workers" ] || workers=$ncpu
+	pv_workers=$workers
+fi
+log "unpacked; pv commit $(cat "$R/pv/commit"); $ncpu cpus; sides: $sides; workers: $workers native-or-only, $pv_workers pearvisor (follows native: $follow); ${#order[@]} of ${#shards[@]} shards; cache $(du -sh "$R/tmp/mesa-cache" | cut -f1)"
 tbo=/$(cd "$R" && ls usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-ops)
 lvp=/usr/share/vulkan/icd.d/lvp_icd.json
 # One lavapipe thread per process: the queue keeps every core busy, and
 # lavapipe's compiles (most of the time here) are single-threaded anyway.
-base=(PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/tmp LANG=C.UTF-8 GGML_VK_VISIBLE_DEVICES=0 LP_NUM_THREADS=1)
+base=(PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/tmp LANG=C.UTF-8 GGML_VK_VISIBLE_DEVICES=0 LP_NUM_THREADS=1
+	MESA_SHADER_CACHE_DIR=/tmp/mesa-cache MESA_SHADER_CACHE_MAX_SIZE=16G)
 
 if echo "$sides" | grep -qw pearvisor; then
 	env -i "${base[@]}" VK_DRIVER_FILES=$lvp LD_LIBRARY_PATH=/pv/lib PEARVISOR_LOG=warn \
@@ -101,6 +126,12 @@ worker() { # SIDE
 	else env=(VK_DRIVER_FILES=/usr/share/vulkan/icd.d/virtio_icd.json VN_DEBUG=vtest VTEST_SOCKET_NAME=/tmp/vtest.sock)
 	fi
 	while i=$(next_shard "$side"); do
+		if [ "$side" = pearvisor ] && [ "$follow" = yes ]; then
+			until grep -q "^$i native " "$OUT/exits.txt" 2>/dev/null; do
+				[ "$(date +%s)" -lt $(( T0 + deadline_s )) ] || break
+				sleep 2
+			done
+		fi
 		left=$(( T0 + deadline_s - $(date +%s) ))
 		[ "$left" -gt 5 ] || break
 		s=${shards[$i]}
@@ -115,7 +146,9 @@ worker() { # SIDE
 }
 pids=()
 for side in $sides; do
-	for _ in $(seq "$workers"); do
+	n=$workers
+	[ "$side" = pearvisor ] && n=$pv_workers
+	for _ in $(seq "$n"); do
 		worker "$side" &
 		pids+=($!)
 	done
