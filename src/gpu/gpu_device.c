@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu/gpu_host_runtime.h"
 #include "os/log.h"
 
 const char *gpu_device_type_name(VkPhysicalDeviceType type)
@@ -83,6 +84,7 @@ int gpu_enumerate(struct gpu_device_info **out, uint32_t *count)
 		.pApplicationInfo = &app,
 	};
 	VkInstance inst;
+	gpu_host_runtime_prepare();
 	VkResult res = vkCreateInstance(&ici, NULL, &inst);
 	if (res != VK_SUCCESS) {
 		pv_err("gpu: vkCreateInstance failed (VkResult %d); is a Vulkan driver installed?", res);

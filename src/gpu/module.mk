@@ -1,3 +1,3 @@
-srcs-gpu += src/gpu/gpu_device.c src/gpu/cmd_gpu_list.c
+srcs-gpu += src/gpu/gpu_device.c src/gpu/cmd_gpu_list.c src/gpu/gpu_host_runtime.c
 libs-gpu += -lvulkan
 cflags-gpu += -I$(VKSDK)/usr/include

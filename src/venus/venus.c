@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gpu/gpu_host_runtime.h"
 #include "os/log.h"
 #include "os/shm.h"
 #include "os/util.h"
@@ -85,6 +86,7 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 		return -ENOMEM;
 	r->opts = *opts;
 	r->loader_version = VK_API_VERSION_1_0;
+	gpu_host_runtime_prepare();
 	if (vkEnumerateInstanceVersion(&r->loader_version) != VK_SUCCESS)
 		r->loader_version = VK_API_VERSION_1_0;
 	if (r->loader_version < VK_MAKE_API_VERSION(0, 1, 1, 0)) {

@@ -4,7 +4,9 @@
  * host-visible memory mapping (the zero-copy blob path), buffers, command
  * buffers, queue submission with a fence, a timeline semaphore, an event
  * a query pool, a compute pipeline (descriptor set, push constants, pipeline
- * cache) and a large vkCmdUpdateBuffer (indirect command streams), and
+ * cache), a large vkCmdUpdateBuffer (indirect command streams) and, where the
+ * device has shaderFloat16, half-precision math (llvmpipe's JIT code calls
+ * libm for it), and
  * checks the results. Prints "vk-smoke: OK".
  */
 #include <inttypes.h>
@@ -15,6 +17,7 @@
 #include <vulkan/vulkan.h>
 
 #include "venus/fill_spv.h" /* generated from tests/venus/fill.comp */
+#include "venus/half_exp2_spv.h" /* from tests/venus/half_exp2.comp */
 
 #define CHECK_VK(expr)                                                      \
 	do {                                                                \
@@ -61,6 +64,76 @@ static void make_buffer(VkDevice dev, VkPhysicalDevice pd, VkBuffer *buf,
 	CHECK_VK(vkMapMemory(dev, *mem, 0, VK_WHOLE_SIZE, 0, map));
 }
 
+/* A one-buffer compute pipeline: set 0 binding 0 = the whole buffer, a
+ * 4-byte push constant (the shader's "base"). */
+struct compute_pipe {
+	VkDescriptorSetLayout dsl;
+	VkPipelineLayout layout;
+	VkShaderModule module;
+	VkPipeline pipe;
+	VkDescriptorPool pool;
+	VkDescriptorSet set;
+};
+
+static void compute_pipe_create(struct compute_pipe *c, VkDevice dev, VkPipelineCache cache,
+				const uint32_t *spv, size_t spv_size, VkBuffer buf)
+{
+	VkDescriptorSetLayoutBinding bind = { .binding = 0,
+		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = 1,
+		.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT };
+	VkDescriptorSetLayoutCreateInfo dslci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+		.bindingCount = 1, .pBindings = &bind };
+	CHECK_VK(vkCreateDescriptorSetLayout(dev, &dslci, NULL, &c->dsl));
+	VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 };
+	VkPipelineLayoutCreateInfo plci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+					    .setLayoutCount = 1, .pSetLayouts = &c->dsl,
+					    .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
+	CHECK_VK(vkCreatePipelineLayout(dev, &plci, NULL, &c->layout));
+	VkShaderModuleCreateInfo smci = { .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+					  .codeSize = spv_size, .pCode = spv };
+	CHECK_VK(vkCreateShaderModule(dev, &smci, NULL, &c->module));
+	VkComputePipelineCreateInfo cpci = {
+		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+		.stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+			   .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = c->module, .pName = "main" },
+		.layout = c->layout };
+	CHECK_VK(vkCreateComputePipelines(dev, cache, 1, &cpci, NULL, &c->pipe));
+	VkDescriptorPoolSize dps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 };
+	VkDescriptorPoolCreateInfo dpci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+					    .maxSets = 1, .poolSizeCount = 1, .pPoolSizes = &dps };
+	CHECK_VK(vkCreateDescriptorPool(dev, &dpci, NULL, &c->pool));
+	VkDescriptorSetAllocateInfo dsai = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+					     .descriptorPool = c->pool, .descriptorSetCount = 1,
+					     .pSetLayouts = &c->dsl };
+	CHECK_VK(vkAllocateDescriptorSets(dev, &dsai, &c->set));
+	VkDescriptorBufferInfo dbi = { buf, 0, VK_WHOLE_SIZE };
+	VkWriteDescriptorSet wds = { .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+				     .dstSet = c->set, .descriptorCount = 1,
+				     .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+				     .pBufferInfo = &dbi };
+	vkUpdateDescriptorSets(dev, 1, &wds, 0, NULL);
+}
+
+/* One invocation per 32-bit word of a SIZE-byte buffer. */
+static void compute_pipe_record(const struct compute_pipe *c, VkCommandBuffer cb, uint32_t base)
+{
+	vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->pipe);
+	vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, c->layout, 0, 1, &c->set,
+				0, NULL);
+	vkCmdPushConstants(cb, c->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4, &base);
+	vkCmdDispatch(cb, SIZE / 4 / 64, 1, 1);
+}
+
+static void compute_pipe_destroy(struct compute_pipe *c, VkDevice dev)
+{
+	vkDestroyPipeline(dev, c->pipe, NULL);
+	vkDestroyShaderModule(dev, c->module, NULL);
+	vkDestroyPipelineLayout(dev, c->layout, NULL);
+	vkDestroyDescriptorPool(dev, c->pool, NULL);
+	vkDestroyDescriptorSetLayout(dev, c->dsl, NULL);
+}
+
 int main(void)
 {
 	VkApplicationInfo app = { .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
@@ -84,9 +157,15 @@ int main(void)
 	VkDeviceQueueCreateInfo qci = { .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
 					.queueFamilyIndex = 0, .queueCount = 1,
 					.pQueuePriorities = &prio };
+	VkPhysicalDeviceVulkan12Features have12 = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES };
+	VkPhysicalDeviceFeatures2 have = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+					   .pNext = &have12 };
+	vkGetPhysicalDeviceFeatures2(pd, &have);
 	VkPhysicalDeviceVulkan12Features f12 = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
-		.timelineSemaphore = VK_TRUE, .hostQueryReset = VK_TRUE };
+		.timelineSemaphore = VK_TRUE, .hostQueryReset = VK_TRUE,
+		.shaderFloat16 = have12.shaderFloat16 };
 	VkDeviceCreateInfo dci = { .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
 				   .pNext = &f12, .queueCreateInfoCount = 1,
 				   .pQueueCreateInfos = &qci };
@@ -176,62 +255,19 @@ int main(void)
 	}
 	/* Compute: dst[i] = i * 3 + 11, then a 48 KiB inline update over the
 	 * first half (too big for the ring: travels as a command stream). */
-	VkDescriptorSetLayoutBinding bind = { .binding = 0,
-		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, .descriptorCount = 1,
-		.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT };
-	VkDescriptorSetLayoutCreateInfo dslci = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-		.bindingCount = 1, .pBindings = &bind };
-	VkDescriptorSetLayout dsl;
-	CHECK_VK(vkCreateDescriptorSetLayout(dev, &dslci, NULL, &dsl));
-	VkPushConstantRange pcr = { VK_SHADER_STAGE_COMPUTE_BIT, 0, 4 };
-	VkPipelineLayoutCreateInfo plci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-					    .setLayoutCount = 1, .pSetLayouts = &dsl,
-					    .pushConstantRangeCount = 1, .pPushConstantRanges = &pcr };
-	VkPipelineLayout pl;
-	CHECK_VK(vkCreatePipelineLayout(dev, &plci, NULL, &pl));
-	VkShaderModuleCreateInfo smci = { .sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-					  .codeSize = sizeof(fill_spv), .pCode = fill_spv };
-	VkShaderModule sm;
-	CHECK_VK(vkCreateShaderModule(dev, &smci, NULL, &sm));
 	VkPipelineCacheCreateInfo pcci = { .sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO };
 	VkPipelineCache cache;
 	CHECK_VK(vkCreatePipelineCache(dev, &pcci, NULL, &cache));
-	VkComputePipelineCreateInfo cpci = {
-		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-		.stage = { .sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-			   .stage = VK_SHADER_STAGE_COMPUTE_BIT, .module = sm, .pName = "main" },
-		.layout = pl };
-	VkPipeline pipe;
-	CHECK_VK(vkCreateComputePipelines(dev, cache, 1, &cpci, NULL, &pipe));
+	struct compute_pipe fill;
+	compute_pipe_create(&fill, dev, cache, fill_spv, sizeof(fill_spv), dst);
 	size_t cache_size = 0;
 	CHECK_VK(vkGetPipelineCacheData(dev, cache, &cache_size, NULL));
-	VkDescriptorPoolSize dps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1 };
-	VkDescriptorPoolCreateInfo dpci = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-					    .maxSets = 1, .poolSizeCount = 1, .pPoolSizes = &dps };
-	VkDescriptorPool dp;
-	CHECK_VK(vkCreateDescriptorPool(dev, &dpci, NULL, &dp));
-	VkDescriptorSetAllocateInfo dsai = { .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-					     .descriptorPool = dp, .descriptorSetCount = 1,
-					     .pSetLayouts = &dsl };
-	VkDescriptorSet ds;
-	CHECK_VK(vkAllocateDescriptorSets(dev, &dsai, &ds));
-	VkDescriptorBufferInfo dbi = { dst, 0, VK_WHOLE_SIZE };
-	VkWriteDescriptorSet wds = { .sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-				     .dstSet = ds, .descriptorCount = 1,
-				     .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-				     .pBufferInfo = &dbi };
-	vkUpdateDescriptorSets(dev, 1, &wds, 0, NULL);
 	static uint32_t inline_data[12288];
 	for (uint32_t i = 0; i < 12288; i++)
 		inline_data[i] = 0xa5000000u | i;
 	CHECK_VK(vkResetCommandBuffer(cb, 0));
 	CHECK_VK(vkBeginCommandBuffer(cb, &bi));
-	vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
-	vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, pl, 0, 1, &ds, 0, NULL);
-	uint32_t base = 11;
-	vkCmdPushConstants(cb, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, 4, &base);
-	vkCmdDispatch(cb, SIZE / 4 / 64, 1, 1);
+	compute_pipe_record(&fill, cb, 11);
 	VkMemoryBarrier mb = { .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
 			       .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
 			       .dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT };
@@ -252,14 +288,34 @@ int main(void)
 			return 1;
 		}
 	}
-	vkDestroyPipeline(dev, pipe, NULL);
-	vkDestroyPipelineCache(dev, cache, NULL);
-	vkDestroyShaderModule(dev, sm, NULL);
-	vkDestroyPipelineLayout(dev, pl, NULL);
-	vkDestroyDescriptorPool(dev, dp, NULL);
-	vkDestroyDescriptorSetLayout(dev, dsl, NULL);
+	compute_pipe_destroy(&fill, dev);
 	printf("vk-smoke: compute and 48 KiB inline update OK (pipeline cache %zu bytes)\n",
 	       cache_size);
+
+	if (have12.shaderFloat16) {
+		struct compute_pipe half;
+		compute_pipe_create(&half, dev, cache, half_exp2_spv, sizeof(half_exp2_spv), dst);
+		CHECK_VK(vkResetCommandBuffer(cb, 0));
+		CHECK_VK(vkBeginCommandBuffer(cb, &bi));
+		compute_pipe_record(&half, cb, 5);
+		CHECK_VK(vkEndCommandBuffer(cb));
+		CHECK_VK(vkResetFences(dev, 1, &fence));
+		CHECK_VK(vkQueueSubmit(queue, 1, &si2, fence));
+		CHECK_VK(vkWaitForFences(dev, 1, &fence, VK_TRUE, 10ull * 1000 * 1000 * 1000));
+		for (uint32_t i = 0; i < SIZE / 4; i++) {
+			uint32_t want = 1u << ((i + 5) % 8);
+			if (dst_map[i] != want) {
+				fprintf(stderr, "vk-smoke: half exp2 word %u is %u, want %u\n", i,
+					dst_map[i], want);
+				return 1;
+			}
+		}
+		compute_pipe_destroy(&half, dev);
+		printf("vk-smoke: half-precision exp2 OK\n");
+	} else {
+		printf("vk-smoke: half-precision exp2 skipped (no shaderFloat16)\n");
+	}
+	vkDestroyPipelineCache(dev, cache, NULL);
 
 	vkDestroyFence(dev, fence, NULL);
 	vkDestroySemaphore(dev, tl, NULL);
