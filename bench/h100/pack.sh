@@ -133,12 +133,17 @@ cp -a "$m/usr/lib64/ld-linux-x86-64.so.2" "$scratch/stage/usr/lib64/"
 tar -C "$scratch/stage" -cf - . | xz -T2 -6 >"$dest/sid-bench.tar.xz"
 
 # Our programs, built in this worktree.
-make -C "$repo" -j2 build/x86_64/pearvisor build/x86_64/vn-micro >/dev/null ||
+make -C "$repo" -j2 build/x86_64/pearvisor build/x86_64/vn-micro \
+	build/x86_64/headless-wsi/libpv_headless_wsi.so >/dev/null ||
 	{ echo "pack: build failed"; exit 1; }
 rm -rf "$dest/pv"
 mkdir -p "$dest/pv"
 cp "$repo/build/x86_64/pearvisor" "$repo/build/x86_64/vn-micro" "$dest/pv/"
 strip "$dest/pv/"* 2>/dev/null || true
+# The headless-WSI layer: native vkmark on drivers without
+# VK_EXT_headless_surface (NVIDIA's); run.sh enables it for native modes.
+cp -r "$repo/build/x86_64/headless-wsi" "$dest/pv/headless-wsi"
+strip "$dest/pv/headless-wsi/libpv_headless_wsi.so" 2>/dev/null || true
 # Libraries our programs take from this (bookworm) host that the sid root
 # lacks; run.sh puts /pv/lib last on the server's library path.
 mkdir -p "$dest/pv/lib"

@@ -3,7 +3,8 @@
 # Unmodified guest userspace from the trixie (Mesa 25.0.7) and sid (Mesa
 # 26.x) roots, Venus driver over vtest, lavapipe behind the server:
 #  - vkmark --winsys headless: every default scene completes (functional;
-#    FPS lines are logged, not asserted);
+#    FPS lines are logged, not asserted); natively too, through our
+#    headless-WSI layer (the H100 baseline's, bench/headless-wsi);
 #  - eglinfo (sid): EGL surfaceless + Zink reports a zink renderer on the
 #    "Virtio-GPU Venus" device;
 #  - piglit (sid, surfaceless_egl): the "spec@!opengl 1.0" group of
@@ -89,6 +90,32 @@ for s in $roots_ok; do
 		tail -10 "$work/vkmark-$s.txt"; fail "vkmark-$s-all-scenes (exit $st, $n scenes)"
 	fi
 done
+
+# The native baseline's headless WSI on drivers without one (NVIDIA's):
+# our layer (bench/headless-wsi) must carry vkmark natively through every
+# scene, and must be what made the swapchain (its debug line), not the
+# driver's own WSI.
+case " $roots_ok " in
+*" sid "*)
+	progress "vkmark natively through the headless-WSI layer (sid, lavapipe)"
+	L=$B/headless-wsi
+	PV_IN_ROOT_NATIVE=1 PV_IN_ROOT_BIND=$L VK_LAYER_PATH=$L \
+		VK_INSTANCE_LAYERS=VK_LAYER_PEARVISOR_headless_wsi PV_HEADLESS_WSI_DEBUG=1 \
+		in_root sid 300 vkmark --winsys headless -s 320x240 -b :duration=1 \
+		>"$work/vkmark-layer.txt" 2>&1
+	st=$?
+	{ echo "== sid natively with the headless-WSI layer"; cat "$work/vkmark-layer.txt"; } >>"$vklog"
+	n=$(grep -c '^\[.*FPS:' "$work/vkmark-layer.txt")
+	if [ $st -eq 0 ] && [ "$n" -eq $VKMARK_SCENES ] &&
+	   grep -q "^pv-headless-wsi: swapchain 320x240" "$work/vkmark-layer.txt" &&
+	   grep -q "Device Name:.*llvmpipe" "$work/vkmark-layer.txt" &&
+	   grep -q "vkmark Score" "$work/vkmark-layer.txt"; then
+		pass "vkmark-native-headless-wsi-layer ($n scenes)"
+	else
+		tail -10 "$work/vkmark-layer.txt"; fail "vkmark-native-headless-wsi-layer (exit $st, $n scenes)"
+	fi
+	;;
+esac
 
 case " $roots_ok " in
 *" sid "*)
