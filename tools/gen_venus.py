@@ -748,7 +748,15 @@ class Gen:
         kind = 'BLOB' if m.type == 'void' else self.kind_of(m.type)
         if kind not in ('BLOB', 'HANDLE', 'U8', 'U16', 'U32', 'U64', 'UNION'):
             return None
-        return 'decode_array(d, f, &f[%d], a, IN, false);' % i
+        if kind == 'UNION':
+            return 'decode_array(d, f, &f[%d], a, IN, false);' % i
+        # The count is a plain parameter already decoded: pass its value.
+        head = '{ uint64_t n; void *p = begin_plain_array(d, &f[%d], a, (uint64_t)a->%s, %s, &n); ' % (
+            i, ln, '8' if kind == 'HANDLE' else 'f[%d].elem_size' % i)
+        if kind == 'HANDLE':
+            return head + ('for (uint64_t k = 0; p && k < n && !d->fatal; k++) '
+                           'read_handle(d, &f[%d], (char *)p + 8 * k); }' % i)
+        return head + 'if (p) dec_bytes(d, p, n * f[%d].elem_size); }' % i
 
     def gen_fast(self):
         """A straight-line decoder per command: included by vn_codec.c,

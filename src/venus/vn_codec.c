@@ -89,8 +89,14 @@ static void *arena_alloc_slow(struct vn_arena *a, size_t size)
 
 void vn_arena_reset(struct vn_arena *a)
 {
+	/* The common case, once per command: only the standard block. */
+	struct vn_arena_block *b = a->blocks, *keep = NULL, *next;
+	if (b && !b->next && b->size == VN_ARENA_BLOCK) {
+		b->used = 0;
+		a->used = 0;
+		return;
+	}
 	/* Keep one standard block so steady-state commands never malloc. */
-	struct vn_arena_block *keep = NULL, *b = a->blocks, *next;
 	for (; b; b = next) {
 		next = b->next;
 		if (!keep && b->size == VN_ARENA_BLOCK) {
@@ -749,6 +755,33 @@ VN_INLINE void *begin_struct_array(struct vn_decoder *d, const struct vn_field *
 	if (p)
 		set_ptr(base, f->offset, p);
 	return p;
+}
+
+/* decode_array up to the elements, for a const array of plain values
+ * counted by an earlier parameter whose value (want) the generated decoder
+ * passes: no lookup of the count member. */
+VN_INLINE void *begin_plain_array(struct vn_decoder *d, const struct vn_field *f, void *base,
+				  uint64_t want, uint64_t esize, uint64_t *n)
+{
+	if (!vn_read_u64(d, n) || !*n)
+		return NULL;
+	if (*n != want) {
+		vn_decoder_fail(d, "%s: array size %llu does not match count %llu",
+				f->name, (unsigned long long)*n, (unsigned long long)want);
+		return NULL;
+	}
+	void *p = alloc(d, *n, esize);
+	if (p)
+		set_ptr(base, f->offset, p);
+	return p;
+}
+
+/* decode_elems for scalars and blobs: the packed bytes, padded to 4. */
+VN_INLINE void dec_bytes(struct vn_decoder *d, void *dst, uint64_t bytes)
+{
+	const uint8_t *p = vn_take(d, PV_ALIGN_UP((size_t)bytes, 4));
+	if (p)
+		memcpy(dst, p, (size_t)bytes);
 }
 
 typedef void (*vn_fast_decode_fn)(struct vn_decoder *d, const struct vn_field *f, void *args);

@@ -135,10 +135,12 @@ void vn_decoder_fail(struct vn_decoder *d, const char *fmt, ...)
 /* Fails the stream as truncated at its position (once). */
 void vn_decoder_truncated(struct vn_decoder *d);
 
-/* The next n bytes of the stream, or NULL (and the stream failed). Inline:
- * replaying a recorded command buffer reads a few words per command, and
- * a call per word was a large share of the decode. */
-static inline const uint8_t *vn_take(struct vn_decoder *d, size_t n)
+/* The next n bytes of the stream, or NULL (and the stream failed). Always
+ * inline (GCC kept out-of-line copies of these three): replaying a
+ * recorded command buffer reads a few words per command, and a call per
+ * word was a large share of the decode. */
+#define VN_ALWAYS_INLINE static inline __attribute__((always_inline))
+VN_ALWAYS_INLINE const uint8_t *vn_take(struct vn_decoder *d, size_t n)
 {
 	if (__builtin_expect(!d->fatal && d->pos <= d->size && n <= d->size - d->pos, 1)) {
 		const uint8_t *p = d->data + d->pos;
@@ -149,7 +151,7 @@ static inline const uint8_t *vn_take(struct vn_decoder *d, size_t n)
 	return NULL;
 }
 
-static inline bool vn_read_u32(struct vn_decoder *d, uint32_t *v)
+VN_ALWAYS_INLINE bool vn_read_u32(struct vn_decoder *d, uint32_t *v)
 {
 	const uint8_t *p = vn_take(d, 4);
 	if (!p)
@@ -158,7 +160,7 @@ static inline bool vn_read_u32(struct vn_decoder *d, uint32_t *v)
 	return true;
 }
 
-static inline bool vn_read_u64(struct vn_decoder *d, uint64_t *v)
+VN_ALWAYS_INLINE bool vn_read_u64(struct vn_decoder *d, uint64_t *v)
 {
 	const uint8_t *p = vn_take(d, 8);
 	if (!p)
