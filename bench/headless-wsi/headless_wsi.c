@@ -29,9 +29,14 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+/* First member of every state keyed by a dispatchable handle. */
+struct link {
+	struct link *next;
+	void *key; /* the handle's dispatch table pointer */
+};
+
 struct inst {
-	struct inst *next;
-	void *key;
+	struct link link;
 	VkInstance handle;
 	PFN_vkGetInstanceProcAddr gipa;
 	PFN_vkDestroyInstance destroy;
@@ -41,8 +46,7 @@ struct inst {
 };
 
 struct dev {
-	struct dev *next;
-	void *key;
+	struct link link;
 	VkDevice handle;
 	VkPhysicalDeviceMemoryProperties mem;
 	uint32_t max_dim;
@@ -73,34 +77,52 @@ struct swapchain {
 };
 
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct inst *insts;
-static struct dev *devs;
+static struct link *insts, *devs;
 
 static void *key_of(const void *dispatchable)
 {
 	return *(void *const *)dispatchable;
 }
 
-static struct inst *inst_of(const void *h)
+static struct link *link_find(struct link *const *head, const void *h)
 {
 	void *k = key_of(h);
 	pthread_mutex_lock(&map_lock);
-	struct inst *i = insts;
-	while (i && i->key != k)
-		i = i->next;
+	struct link *l = *head;
+	while (l && l->key != k)
+		l = l->next;
 	pthread_mutex_unlock(&map_lock);
-	return i;
+	return l;
+}
+
+static void link_add(struct link **head, struct link *l, const void *h)
+{
+	l->key = key_of(h);
+	pthread_mutex_lock(&map_lock);
+	l->next = *head;
+	*head = l;
+	pthread_mutex_unlock(&map_lock);
+}
+
+static void link_remove(struct link **head, struct link *l)
+{
+	pthread_mutex_lock(&map_lock);
+	for (struct link **p = head; *p; p = &(*p)->next)
+		if (*p == l) {
+			*p = l->next;
+			break;
+		}
+	pthread_mutex_unlock(&map_lock);
+}
+
+static struct inst *inst_of(const void *h)
+{
+	return (struct inst *)link_find(&insts, h);
 }
 
 static struct dev *dev_of(const void *h)
 {
-	void *k = key_of(h);
-	pthread_mutex_lock(&map_lock);
-	struct dev *d = devs;
-	while (d && d->key != k)
-		d = d->next;
-	pthread_mutex_unlock(&map_lock);
-	return d;
+	return (struct dev *)link_find(&devs, h);
 }
 
 /* The enabled-extension list without the names this layer implements. */
@@ -120,6 +142,19 @@ static const char **without(const char *const *names, uint32_t n, const char *co
 	}
 	*out_n = k;
 	return out;
+}
+
+/* Vulkan's two-call enumeration over a fixed list. */
+static VkResult enumerate(void *out, uint32_t *count, const void *all, uint32_t n, size_t size)
+{
+	if (!out) {
+		*count = n;
+		return VK_SUCCESS;
+	}
+	uint32_t k = *count < n ? *count : n;
+	memcpy(out, all, k * size);
+	*count = k;
+	return k < n ? VK_INCOMPLETE : VK_SUCCESS;
 }
 
 /* ---- instance ---------------------------------------------------------- */
@@ -157,7 +192,6 @@ static VKAPI_ATTR VkResult VKAPI_CALL hw_CreateInstance(const VkInstanceCreateIn
 		return r;
 	}
 	i->handle = *out;
-	i->key = key_of(*out);
 	i->gipa = gipa;
 	i->destroy = (PFN_vkDestroyInstance)gipa(*out, "vkDestroyInstance");
 	i->props = (PFN_vkGetPhysicalDeviceProperties)gipa(*out, "vkGetPhysicalDeviceProperties");
@@ -165,10 +199,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL hw_CreateInstance(const VkInstanceCreateIn
 								    "vkGetPhysicalDeviceMemoryProperties");
 	i->fmt_props = (PFN_vkGetPhysicalDeviceFormatProperties)gipa(*out,
 								    "vkGetPhysicalDeviceFormatProperties");
-	pthread_mutex_lock(&map_lock);
-	i->next = insts;
-	insts = i;
-	pthread_mutex_unlock(&map_lock);
+	link_add(&insts, &i->link, *out);
 	return VK_SUCCESS;
 }
 
@@ -181,13 +212,7 @@ static VKAPI_ATTR void VKAPI_CALL hw_DestroyInstance(VkInstance instance,
 	if (!i)
 		return;
 	i->destroy(instance, alloc);
-	pthread_mutex_lock(&map_lock);
-	for (struct inst **p = &insts; *p; p = &(*p)->next)
-		if (*p == i) {
-			*p = i->next;
-			break;
-		}
-	pthread_mutex_unlock(&map_lock);
+	link_remove(&insts, &i->link);
 	free(i);
 }
 
@@ -267,15 +292,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL hw_GetPhysicalDeviceSurfaceFormatsKHR(
 	};
 	if (!surface_of(surface))
 		return VK_ERROR_SURFACE_LOST_KHR;
-	const uint32_t n = sizeof(all) / sizeof(all[0]);
-	if (!formats) {
-		*count = n;
-		return VK_SUCCESS;
-	}
-	uint32_t k = *count < n ? *count : n;
-	memcpy(formats, all, k * sizeof(all[0]));
-	*count = k;
-	return k < n ? VK_INCOMPLETE : VK_SUCCESS;
+	return enumerate(formats, count, all, sizeof(all) / sizeof(all[0]), sizeof(all[0]));
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL hw_GetPhysicalDeviceSurfacePresentModesKHR(
@@ -287,15 +304,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL hw_GetPhysicalDeviceSurfacePresentModesKHR
 						VK_PRESENT_MODE_IMMEDIATE_KHR };
 	if (!surface_of(surface))
 		return VK_ERROR_SURFACE_LOST_KHR;
-	const uint32_t n = sizeof(all) / sizeof(all[0]);
-	if (!modes) {
-		*count = n;
-		return VK_SUCCESS;
-	}
-	uint32_t k = *count < n ? *count : n;
-	memcpy(modes, all, k * sizeof(all[0]));
-	*count = k;
-	return k < n ? VK_INCOMPLETE : VK_SUCCESS;
+	return enumerate(modes, count, all, sizeof(all) / sizeof(all[0]), sizeof(all[0]));
 }
 
 /* ---- device ------------------------------------------------------------ */
@@ -336,7 +345,6 @@ static VKAPI_ATTR VkResult VKAPI_CALL hw_CreateDevice(VkPhysicalDevice pd,
 	}
 	VkDevice dev = *out;
 	d->handle = dev;
-	d->key = key_of(dev);
 	d->gdpa = gdpa;
 #define LOAD(field, name) d->field = (PFN_vk##name)gdpa(dev, "vk" #name)
 	LOAD(destroy, DestroyDevice);
@@ -357,10 +365,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL hw_CreateDevice(VkPhysicalDevice pd,
 	if (ci->queueCreateInfoCount)
 		d->get_queue(dev, ci->pQueueCreateInfos[0].queueFamilyIndex, 0, &d->queue);
 	pthread_mutex_init(&d->queue_lock, NULL);
-	pthread_mutex_lock(&map_lock);
-	d->next = devs;
-	devs = d;
-	pthread_mutex_unlock(&map_lock);
+	link_add(&devs, &d->link, dev);
 	return VK_SUCCESS;
 }
 
@@ -372,13 +377,7 @@ static VKAPI_ATTR void VKAPI_CALL hw_DestroyDevice(VkDevice device, const VkAllo
 	if (!d)
 		return;
 	d->destroy(device, alloc);
-	pthread_mutex_lock(&map_lock);
-	for (struct dev **p = &devs; *p; p = &(*p)->next)
-		if (*p == d) {
-			*p = d->next;
-			break;
-		}
-	pthread_mutex_unlock(&map_lock);
+	link_remove(&devs, &d->link);
 	pthread_mutex_destroy(&d->queue_lock);
 	free(d);
 }
@@ -501,14 +500,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL hw_GetSwapchainImagesKHR(VkDevice device,
 {
 	(void)device;
 	struct swapchain *sc = (struct swapchain *)(uintptr_t)swapchain;
-	if (!images) {
-		*count = sc->count;
-		return VK_SUCCESS;
-	}
-	uint32_t k = *count < sc->count ? *count : sc->count;
-	memcpy(images, sc->images, k * sizeof(*images));
-	*count = k;
-	return k < sc->count ? VK_INCOMPLETE : VK_SUCCESS;
+	return enumerate(images, count, sc->images, sc->count, sizeof(*images));
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL hw_AcquireNextImageKHR(VkDevice device,
