@@ -396,7 +396,7 @@ run_perf() {
 }
 
 # PV_BENCH_WORKLOADS: which of "info micro llama llamarounds llamatrace tbo
-# tbotest perf vkmark" to run; llamarounds runs after all the per-mode workloads.
+# tbotest perf vkmark vkmarktrace" to run; llamarounds runs after all the per-mode workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
 want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
 run_mode() {
@@ -424,6 +424,21 @@ run_mode() {
 			[ -e "$f" ] && xz -T2 -c "$f" >"$OUT/timeline-$mode-$(basename "$f").xz"
 		done
 		log "$mode: traced llama-bench tg64"
+	fi
+	# Where a vkmark frame's time goes: the server's event timeline of a
+	# short run of three scenes (per-frame breakdown:
+	# bench/h100/frame-timeline.py, run where the results land).
+	if want vkmarktrace && [ "$mode" != native ] && [ "$mode" != native_nocm2 ] && [ "$mode" != virgl ]; then
+		rm -rf "$R/tmp/tl" && mkdir -p "$R/tmp/tl"
+		srv_env=(PEARVISOR_VENUS_TRACE=1 PEARVISOR_VTEST_TIMELINE=/tmp/tl)
+		client "$mode" 60 "$OUT/vkmarktrace-$mode.log" -- /usr/bin/vkmark --winsys headless -s 800x600 \
+			-b clear:duration=2 -b cube:duration=2 -b shading:shading=phong:duration=2
+		srv_env=()
+		grep -h ' trace ' "$OUT/server-$mode.log" | tail -n 60 >"$OUT/trace-vkmark-$mode.txt"
+		for f in "$R"/tmp/tl/*.tl; do
+			[ -e "$f" ] && xz -T2 -c "$f" >"$OUT/vkmark-timeline-$mode-$(basename "$f").xz"
+		done
+		log "$mode: traced vkmark"
 	fi
 	if want tbo; then
 		# PV_TBO_OPS: which of the heavy ops to time (all three by default).

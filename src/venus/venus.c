@@ -111,6 +111,8 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	r->dump_dir = getenv("PEARVISOR_VENUS_DUMP");
 	r->spin_ns = env_us_as_ns("PEARVISOR_VENUS_SPIN_US");
 	r->fence_poll_ns = env_us_as_ns("PEARVISOR_VENUS_FENCE_POLL_US");
+	const char *pl = getenv("PEARVISOR_VENUS_PIPELINE");
+	r->pipeline = pl && *pl && strcmp(pl, "0") != 0;
 	const char *tr = getenv("PEARVISOR_VENUS_TRACE");
 	r->trace = tr && !strcmp(tr, "1");
 	build_capset(r);
@@ -119,6 +121,7 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 		VK_API_VERSION_MINOR(VK_HEADER_VERSION_COMPLETE),
 		VK_API_VERSION_PATCH(VK_HEADER_VERSION_COMPLETE), vn_extension_count,
 		(size_t)VN_CMD_TYPE_COUNT);
+	pv_debug("venus: replay pipelining %s", r->pipeline ? "on" : "off");
 	*out = r;
 	return 0;
 }

@@ -18,6 +18,10 @@ void vn_exec_init(struct vn_exec *x, struct venus_context *ctx, struct vn_ring *
 	x->ctx = ctx;
 	x->ring = ring;
 	vn_arena_init(&x->arena, VN_ARENA_LIMIT);
+	/* Not with command dumps: those want each command's call made
+	 * before the next is decoded. */
+	if (ring && ctx->r->pipeline && !ctx->r->dump_dir)
+		x->pipe = vn_pipe_create(ctx->id);
 }
 
 void vn_exec_fini(struct vn_exec *x)
@@ -25,6 +29,8 @@ void vn_exec_fini(struct vn_exec *x)
 	if (x->reply.res)
 		vn_resource_put(x->ctx, x->reply.res);
 	x->reply.res = NULL;
+	vn_pipe_destroy(x->pipe);
+	x->pipe = NULL;
 	vn_arena_fini(&x->arena);
 }
 
@@ -122,23 +128,34 @@ static void track_lifetime(struct vn_exec *x, const struct vn_cmd_desc *c, void 
 	}
 }
 
-void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
-			 struct vn_decoder *d)
+/* The function table for a command's first (dispatchable) handle; NULL,
+ * with the decoder failed, when there is none. */
+static const void *dispatch_fns(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				struct vn_decoder *d, struct vn_object **first_out)
 {
 	if (!c->call || !c->nparams) {
 		vn_decoder_fail(d, "no host implementation");
-		return;
+		return NULL;
 	}
 	uint64_t h0 = handle_param(c, args, 0);
 	struct vn_object *first = d->first_obj;
 	if (!first || first->type != c->params[0].type || first->handle != h0)
 		first = vn_objects_of_handle(&x->ctx->objs, c->params[0].type, h0);
 	const void *fns = first ? fns_for(first, c->level) : NULL;
-	if (!fns) {
+	if (!fns)
 		vn_decoder_fail(d, "dispatchable handle %s is NULL or orphaned",
 				c->params[0].name);
+	*first_out = first;
+	return fns;
+}
+
+void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			 struct vn_decoder *d)
+{
+	struct vn_object *first;
+	const void *fns = dispatch_fns(x, c, args, d, &first);
+	if (!fns)
 		return;
-	}
 	if (first->type == VN_OBJ_VkQueue && first->data) {
 		struct vn_queue_data *q = first->data;
 		uint64_t t0 = vn_trace_now(&x->ctx->trace);
@@ -193,6 +210,24 @@ static void dump_command(struct venus_renderer *r, const char *name,
 	close(fd);
 }
 
+/* Recording commands the replay helper may run: a command buffer first,
+ * no reply, no object created or destroyed, no hand-written handler. */
+static bool pipelinable(const struct vn_cmd_desc *c, uint32_t flags, vn_handler_fn h)
+{
+	return !h && c->call && c->level == VN_LEVEL_DEVICE && c->nparams &&
+	       c->params[0].type == VN_OBJ_VkCommandBuffer && c->life == VN_LIFE_NONE &&
+	       !(flags & VN_COMMAND_GENERATE_REPLY);
+}
+
+/* Batches smaller than this replay inline: a few commands are not worth
+ * waking the helper for. */
+#define VN_PIPE_MIN_BATCH 4096u
+/* Queued commands keep their arguments in the arena: past this much, wait
+ * for the helper and start the arena over. Each such wait empties the
+ * pipeline, so it is rare: a 2,000-command batch's arguments take
+ * ~200 KiB. */
+#define VN_PIPE_ARENA_MAX (1u << 20)
+
 bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 {
 	struct venus_context *ctx = x->ctx;
@@ -200,9 +235,12 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 	vn_decoder_init(&d, data, size, &x->arena, &ctx->objs);
 	d.cache = &x->cache;
 	const bool debug = pv_log_enabled(PV_LOG_DEBUG);
+	struct vn_pipe *p = x->pipe;
+	if (p && (size < VN_PIPE_MIN_BATCH || !vn_pipe_begin(p)))
+		p = NULL;
 	while (d.pos < size) {
 		if (atomic_load(&ctx->lost))
-			return false;
+			goto lost;
 		size_t start = d.pos;
 		uint32_t type, flags;
 		d.cmd_name = "command header";
@@ -217,7 +255,10 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 			pv_debug("venus: ctx %u %s: %s%s", ctx->id, x->ring ? "ring" : "vq", c->name,
 				 (flags & VN_COMMAND_GENERATE_REPLY) ? " (reply)" : "");
 		uint64_t t0 = vn_trace_now(&ctx->trace);
-		vn_arena_reset(&x->arena);
+		if (p && !vn_pipe_idle(p) && x->arena.used > VN_PIPE_ARENA_MAX)
+			vn_pipe_drain(p);
+		if (!p || vn_pipe_idle(p))
+			vn_arena_reset(&x->arena);
 		void *args = vn_arena_alloc(&x->arena, c->args_size);
 		if (!args) {
 			vn_decoder_fail(&d, "out of memory");
@@ -228,6 +269,19 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 		vn_handler_fn h = vn_transport_handler_for(type);
 		if (!h)
 			h = vn_handler_for(type);
+		if (p && pipelinable(c, flags, h) && vn_pipe_ready(p)) {
+			struct vn_object *first;
+			const void *fns = dispatch_fns(x, c, args, &d, &first);
+			if (!fns)
+				goto fatal;
+			vn_pipe_push(p, c->call, fns, args);
+			vn_trace_cmd(&ctx->trace, type, c->name, t0);
+			continue;
+		}
+		/* Everything queued first: this command may use what they
+		 * recorded, or end the objects they name. */
+		if (p)
+			vn_pipe_drain(p);
 		if (h)
 			h(x, c, args, &d);
 		else if (c->level == VN_LEVEL_GLOBAL)
@@ -250,8 +304,15 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 fatal:
 		vn_context_set_lost(ctx, "%s: %s (command at offset %zu)",
 				    d.cmd_name ? d.cmd_name : "?", d.why, start);
-		return false;
+		goto lost;
 	}
+	if (p)
+		vn_pipe_end(p);
 	vn_arena_reset(&x->arena);
 	return true;
+lost:
+	/* The queued calls still point into the arena and the stream. */
+	if (p)
+		vn_pipe_end(p);
+	return false;
 }

@@ -51,6 +51,10 @@ struct venus_renderer {
 	 * costs a wake-up, tens of µs on an idle many-core host; spinning
 	 * pays for that with a core, which a 2-core host cannot spare. */
 	uint64_t spin_ns;
+	/* PEARVISOR_VENUS_PIPELINE=1: ring threads hand recording calls to a
+	 * helper thread (vn_pipeline.c). Off by default: on the H100 it
+	 * made NVIDIA's recording slower, not faster (docs/PERFORMANCE.md). */
+	bool pipeline;
 	/* PEARVISOR_VENUS_FENCE_POLL_US: a virtqueue fence with nothing queued
 	 * ahead is first polled on the submitting thread for this long, and
 	 * retired there if it signals, saving the fence thread's wake-up
@@ -86,6 +90,7 @@ struct vn_exec {
 	struct vn_reply_stream reply;
 	bool in_streams; /* inside vkExecuteCommandStreamsMESA */
 	struct vn_lookup_cache cache; /* this thread's id lookups */
+	struct vn_pipe *pipe; /* replay helper (rings only; vn_pipeline.c) */
 };
 
 struct vn_ring {
@@ -284,5 +289,17 @@ void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, 
 				struct vn_decoder *d);
 void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			       struct vn_decoder *d);
+
+/* vn_pipeline.c: replay pipelining for a ring's command batches. */
+struct vn_pipe;
+struct vn_pipe *vn_pipe_create(uint32_t ctx_id);
+void vn_pipe_destroy(struct vn_pipe *p);
+bool vn_pipe_begin(struct vn_pipe *p);
+bool vn_pipe_ready(const struct vn_pipe *p);
+bool vn_pipe_idle(const struct vn_pipe *p);
+void vn_pipe_push(struct vn_pipe *p, void (*call)(const void *, void *), const void *fns,
+		  void *args);
+void vn_pipe_drain(struct vn_pipe *p);
+void vn_pipe_end(struct vn_pipe *p);
 
 #endif

@@ -95,7 +95,7 @@ void vn_trace_fini(struct vn_trace *t, uint32_t ctx_id)
 	}
 	if (t->on && t->cmds) {
 		qsort(t->cmds, t->ncmds, sizeof(*t->cmds), cmp_cmd_total);
-		for (uint32_t i = 0; i < t->ncmds && i < 12 && t->cmds[i].count; i++) {
+		for (uint32_t i = 0; i < t->ncmds && i < 48 && t->cmds[i].count; i++) {
 			const struct vn_trace_cmd *c = &t->cmds[i];
 			pv_info("venus: ctx %u trace cmd %-34s n=%llu total_ms=%.2f mean_us=%.2f "
 				"max_us=%.2f", ctx_id, c->name, (unsigned long long)c->count,

@@ -19,7 +19,7 @@ fi
 echo "building (sanitized server, plain clients)..."
 make -j2 SANITIZE=1 build/$arch-san/pearvisor >/dev/null ||
 	{ echo "FAIL venus-build"; exit 1; }
-make -j2 build/$arch/vk-smoke build/$arch/vn-micro >/dev/null || { echo "FAIL venus-build"; exit 1; }
+make -j2 build/$arch/vk-smoke build/$arch/vn-micro build/$arch/pv-vktest >/dev/null || { echo "FAIL venus-build"; exit 1; }
 work=$(mktemp -d /tmp/pv-venus-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
 mkdir -p build/test-logs
@@ -73,6 +73,17 @@ run_client vulkaninfo 400 vulkaninfo
 run_client vk-smoke 120 build/$arch/vk-smoke
 VN_PERF=$micro_perf run_client vn-micro 120 build/$arch/vn-micro null -n 2000
 VN_PERF=$micro_perf run_client vn-micro-event 120 build/$arch/vn-micro event -n 2000
+# Pipelined replay (opt-in): the recording check's command buffer is
+# hundreds of KiB, replayed by the ring thread and its helper together.
+PEARVISOR_VENUS_PIPELINE=1 run_client pv-vktest-pipelined 300 build/$arch/pv-vktest \
+	--checks compute,copies,recording
+handed=$(sed -n 's/.*replay helper ran \([0-9]*\) recording commands.*/\1/p' \
+	build/test-logs/venus-gpu-server-pv-vktest-pipelined.server-err | sort -n | tail -n 1)
+if [ "${handed:-0}" -gt 1000 ]; then
+	echo "PASS venus-pipelined-replay-used (the helper ran $handed commands)"
+else
+	echo "FAIL venus-pipelined-replay-used (helper ran ${handed:-no} commands)"
+fi
 
 # A newer guest driver: the newest cached sid root, if any.
 root=$(ls -dt /var/cache/pearvisor/roots/sid-* 2>/dev/null | grep -v '\.tmp\.' | head -n 1)

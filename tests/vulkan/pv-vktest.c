@@ -7,6 +7,9 @@
  *   copy-image    buffer -> optimal-tiling image -> buffer round trip
  *   timeline      a queue submit gated on a host-signalled timeline
  *                 semaphore signals another, waited on the host
+ *   recording     one command buffer of 16,384 ordered fills, barriers
+ *                 and inline updates (hundreds of KiB of Venus stream:
+ *                 the renderer's pipelined replay), verified word by word
  *   objects       thousands of objects of eight kinds created and destroyed
  * Everything it creates is destroyed before exit, so a server can check
  * that the guest context's live-object count returns to its baseline.
@@ -14,7 +17,8 @@
  * Usage: pv-vktest [options] [DEVICE_INDEX]  (exit 0 iff every check passed)
  *   --objects N   objects per kind in the churn check (default 300)
  *   --rounds N    churn rounds (default 4)
- *   --checks LIST comma list of compute,copies,timeline,objects (default all)
+ *   --checks LIST comma list of compute,copies,timeline,recording,objects
+ *                 (default all)
  *   --repeat N    run the chosen checks N times (default 1)
  *   --time        also print "TIME <check> <ms>" per check run, for bench/
  * Small object counts keep the churn check affordable under emulation (the
@@ -526,6 +530,74 @@ struct objs {
 	VkQueryPool qp[OBJ_MAX_PER_KIND];
 };
 
+/* ---- recording: a long command buffer whose result depends on order ---- */
+
+#define REC_WORDS 1024u
+#define REC_STEPS 16384u /* each word is written REC_STEPS / REC_WORDS times */
+#define REC_UPDATE_EVERY 64u
+
+struct rec_args {
+	VkBuffer fills, updates;
+};
+
+/* Step i fills word (i * 7) % REC_WORDS with i: 7 is odd, so every word is
+ * hit once per REC_WORDS steps and must end up holding the last step that
+ * hit it; a dropped or reordered fill leaves an older value. Every
+ * REC_UPDATE_EVERY steps an inline update (data carried in the stream)
+ * writes a 4-word pattern into the second buffer. */
+static void rec_recording(VkCommandBuffer cb, void *arg)
+{
+	struct rec_args *a = arg;
+	for (uint32_t i = 0; i < REC_STEPS; i++) {
+		vkCmdFillBuffer(cb, a->fills, (VkDeviceSize)((i * 7u) % REC_WORDS) * 4, 4, i);
+		if (i % REC_UPDATE_EVERY == REC_UPDATE_EVERY - 1) {
+			uint32_t k = i / REC_UPDATE_EVERY, pat[4] = { k, ~k, k * 3u, k ^ 0x5a5a5a5au };
+			vkCmdUpdateBuffer(cb, a->updates, (VkDeviceSize)k * sizeof(pat), sizeof(pat),
+					  pat);
+		}
+		barrier_all(cb);
+	}
+}
+
+static void check_recording(struct ctx *c)
+{
+	char why[256] = "";
+	bool ok = false;
+	struct buf fills = { 0 }, updates = { 0 };
+	const uint32_t n_upd = REC_STEPS / REC_UPDATE_EVERY;
+	VK_OK(buf_create(c, REC_WORDS * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &fills));
+	VK_OK(buf_create(c, (VkDeviceSize)n_upd * 16, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &updates));
+	memset(fills.map, 0xff, REC_WORDS * 4);
+	memset(updates.map, 0xff, (size_t)n_upd * 16);
+	struct rec_args a = { fills.buf, updates.buf };
+	VK_OK(run_once(c, rec_recording, &a));
+	const uint32_t *f = fills.map, *u = updates.map;
+	uint32_t bad = 0, first = 0, got = 0, want = 0;
+	for (uint32_t i = REC_STEPS - REC_WORDS; i < REC_STEPS; i++) {
+		uint32_t w = (i * 7u) % REC_WORDS;
+		if (f[w] != i && !bad++)
+			first = w, got = f[w], want = i;
+	}
+	for (uint32_t k = 0; k < n_upd; k++) {
+		uint32_t pat[4] = { k, ~k, k * 3u, k ^ 0x5a5a5a5au };
+		if (memcmp(u + 4 * k, pat, sizeof(pat)) && !bad++)
+			first = REC_WORDS + k, got = u[4 * k], want = k;
+	}
+	if (bad)
+		snprintf(why, sizeof(why), "%u wrong words, first: word %u is %#x, want %#x", bad,
+			 first, got, want);
+	else
+		snprintf(why, sizeof(why), "%u fills, %u updates and %u barriers in order",
+			 REC_STEPS, n_upd, REC_STEPS);
+	ok = !bad;
+out:
+	report("recording", ok, why);
+	if (c->dev) {
+		buf_destroy(c, &fills);
+		buf_destroy(c, &updates);
+	}
+}
+
 static void check_objects(struct ctx *c)
 {
 	char why[256] = "";
@@ -746,6 +818,7 @@ static const struct {
 	{ "compute", check_compute },
 	{ "copies", check_copies },
 	{ "timeline", check_timeline },
+	{ "recording", check_recording },
 	{ "objects", check_objects },
 };
 #define N_CHECKS (sizeof(all_checks) / sizeof(all_checks[0]))
@@ -785,7 +858,7 @@ int main(int argc, char **argv)
 			timing = true;
 		} else if (!strcmp(a, "--checks")) {
 			if (!v || !pick_checks(v, want)) {
-				fprintf(stderr, "pv-vktest: --checks wants a list of compute,copies,timeline,objects\n");
+				fprintf(stderr, "pv-vktest: --checks wants a list of compute,copies,timeline,recording,objects\n");
 				return 2;
 			}
 			picked = true, i++;
