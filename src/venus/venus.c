@@ -111,6 +111,8 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	r->dump_dir = getenv("PEARVISOR_VENUS_DUMP");
 	r->spin_ns = env_us_as_ns("PEARVISOR_VENUS_SPIN_US");
 	r->fence_poll_ns = env_us_as_ns("PEARVISOR_VENUS_FENCE_POLL_US");
+	const char *fa = getenv("PEARVISOR_VENUS_FENCE_ATTACH");
+	r->fence_attach = !fa || strcmp(fa, "0") != 0;
 	const char *pl = getenv("PEARVISOR_VENUS_PIPELINE");
 	r->pipeline = pl && *pl && strcmp(pl, "0") != 0;
 	const char *tr = getenv("PEARVISOR_VENUS_TRACE");
@@ -315,6 +317,13 @@ int venus_context_submit_fence(struct venus_context *ctx, uint32_t ring_idx,
 	return vn_fence_submit(ctx, ring_idx, fence_id);
 }
 
+void venus_context_fence_counts(const struct venus_context *ctx, uint64_t *total,
+				uint64_t *attached)
+{
+	*total = atomic_load(&ctx->fences_total);
+	*attached = atomic_load(&ctx->fences_attached);
+}
+
 /* ---- teardown -------------------------------------------------------- */
 
 /* Destroys a device's children (deepest first), then the device. */
@@ -358,6 +367,11 @@ void venus_context_destroy(struct venus_context *ctx)
 	}
 	vn_objects_fini(&ctx->objs);
 	vn_exec_fini(&ctx->exec);
+	uint64_t nf = atomic_load(&ctx->fences_total);
+	if (nf)
+		pv_info("venus: ctx %u: %llu of %llu queue fences rode on the guest's own submits",
+			ctx->id, (unsigned long long)atomic_load(&ctx->fences_attached),
+			(unsigned long long)nf);
 	vn_trace_fini(&ctx->trace, ctx->id);
 	struct vn_resource *r = ctx->resources;
 	while (r) {

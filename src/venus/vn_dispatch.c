@@ -161,6 +161,7 @@ void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 		uint64_t t0 = vn_trace_now(&x->ctx->trace);
 		pthread_mutex_lock(&q->lock);
 		c->call(fns, args);
+		x->last_queue_gen = ++q->gen;
 		pthread_mutex_unlock(&q->lock);
 		vn_trace_since(&x->ctx->trace, VN_TRACE_QUEUE_CALL, t0);
 	} else {

@@ -537,6 +537,9 @@ static void free_queue(struct vn_object *o)
 {
 	struct vn_queue_data *q = o->data;
 	vn_timeline_unbind_queue(q->ctx, o);
+	/* vn_device_fences_fini took any attached fence before the device
+	 * went; one attached since (a guest racing its own vkDestroyDevice)
+	 * is forgotten, not waited on a device that is gone. */
 	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
@@ -654,6 +657,8 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkDestroyDevice: return h_destroy_device;
 	case VN_CMD_vkGetDeviceQueue: return h_get_device_queue;
 	case VN_CMD_vkQueueWaitIdle: return vn_handle_queue_wait_idle;
+	case VN_CMD_vkQueueSubmit: return vn_handle_queue_submit;
+	case VN_CMD_vkQueueSubmit2: return vn_handle_queue_submit2;
 	case VN_CMD_vkDeviceWaitIdle: return vn_handle_device_wait_idle;
 	case VN_CMD_vkGetDeviceQueue2: return h_get_device_queue2;
 	case VN_CMD_vkResetDescriptorPool: return h_reset_descriptor_pool;

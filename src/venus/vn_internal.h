@@ -51,6 +51,9 @@ struct venus_renderer {
 	 * costs a wake-up, tens of µs on an idle many-core host; spinning
 	 * pays for that with a core, which a 2-core host cannot spare. */
 	uint64_t spin_ns;
+	/* PEARVISOR_VENUS_FENCE_ATTACH=0 turns off fences riding on the
+	 * guest's own submits (vn_fence.c); for A/B measurements. */
+	bool fence_attach;
 	/* PEARVISOR_VENUS_PIPELINE=1: ring threads hand recording calls to a
 	 * helper thread (vn_pipeline.c). Off by default: on the H100 it
 	 * made NVIDIA's recording slower, not faster (docs/PERFORMANCE.md). */
@@ -91,6 +94,7 @@ struct vn_exec {
 	bool in_streams; /* inside vkExecuteCommandStreamsMESA */
 	struct vn_lookup_cache cache; /* this thread's id lookups */
 	struct vn_pipe *pipe; /* replay helper (rings only; vn_pipeline.c) */
+	uint64_t last_queue_gen; /* the queue's count after this thread's last call on it */
 };
 
 struct vn_ring {
@@ -119,6 +123,7 @@ struct vn_fence_req {
 	uint32_t ring_idx;
 	uint64_t fence_id;
 	VkFence fence; /* VK_NULL_HANDLE: retire when reached */
+	bool silent;   /* only recycles an attached fence: retires nothing */
 	VkDevice device;
 	struct vn_device_data *dd;
 	uint64_t t_submit, t_queued; /* trace timestamps, 0 when off */
@@ -162,6 +167,8 @@ struct venus_context {
 
 	/* ring_idx -> queue timeline binding and fence retirement. */
 	struct vn_timeline tl[VN_MAX_TIMELINES];
+	/* Virtqueue fences, and how many rode on the guest's own submit. */
+	_Atomic uint64_t fences_total, fences_attached;
 	bool fences_ready;
 
 	struct vn_trace trace;
@@ -208,6 +215,15 @@ struct vn_queue_data {
 	struct venus_context *ctx;
 	pthread_mutex_t lock; /* Vulkan requires external sync per queue */
 	int ring_idx;         /* -1 when unbound */
+	/* Under lock: bumped by every call made on the queue, and the fence
+	 * vn_fence.c attached to the guest's own vkQueueSubmit, with the
+	 * count that submit left (still the count: nothing was submitted
+	 * after it, so it signals when all the queue's work is done). */
+	uint64_t gen, attach_gen;
+	int attach_score; /* > 0: virtqueue fences follow this queue's submits */
+	VkFence attached;
+	VkDevice attach_device;
+	struct vn_device_data *attach_dd;
 };
 
 struct vn_memory_data {
@@ -289,6 +305,10 @@ void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, 
 				struct vn_decoder *d);
 void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			       struct vn_decoder *d);
+void vn_handle_queue_submit(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			    struct vn_decoder *d);
+void vn_handle_queue_submit2(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			     struct vn_decoder *d);
 
 /* vn_pipeline.c: replay pipelining for a ring's command batches. */
 struct vn_pipe;

@@ -15,6 +15,7 @@ static const char *const names[VN_TRACE_COUNT] = {
 	[VN_TRACE_FENCE_RETIRE] = "fence_retire",
 	[VN_TRACE_FENCE_TOTAL] = "fence_total",
 	[VN_TRACE_FENCE_POLLED] = "fence_polled",
+	[VN_TRACE_FENCE_ATTACHED] = "fence_attached",
 	[VN_TRACE_RING_EXEC] = "ring_exec",
 	[VN_TRACE_VQ_SEQNO_WAIT] = "vq_seqno_wait",
 };

@@ -20,6 +20,7 @@ enum vn_trace_point {
 	VN_TRACE_FENCE_RETIRE,  /* the retire callback (vtest sync, eventfd) */
 	VN_TRACE_FENCE_TOTAL,   /* fence submitted -> retired */
 	VN_TRACE_FENCE_POLLED,  /* fence submitted -> retired by the submitter's poll */
+	VN_TRACE_FENCE_ATTACHED, /* virtqueue fence taken from the guest's own submit */
 	VN_TRACE_RING_EXEC,     /* a ring thread decoding and running one batch */
 	VN_TRACE_VQ_SEQNO_WAIT, /* vkWaitVirtqueueSeqnoMESA on a ring */
 	VN_TRACE_COUNT

@@ -276,6 +276,33 @@ TEST(venus_device_life_cycle_and_semaphore_resources)
 	for (int i = 0; i < 5000 && atomic_load(&retired) - before != 1300; i++)
 		usleep(1000);
 	CHECK_EQ(atomic_load(&retired) - before, 1300);
+
+	/* Fences riding on the guest's own vkQueueSubmit (no VkFence, to the
+	 * queue bound to timeline 1; each submit here is empty): the fences
+	 * above made the queue eligible, so a submit now carries one, which
+	 * the next fence on timeline 1 takes. Two submits in a row: the
+	 * first's fence is stale (the second covers more) and is recycled,
+	 * the second's is taken. A last submit with no fence after it keeps
+	 * its fence until vkDestroyDevice, which must wait for it first. */
+	uint64_t total0, att0, total1, att1;
+	venus_context_fence_counts(ctx, &total0, &att0);
+	struct buf q1 = { .n = 0 };
+	u32(&q1, VN_CMD_vkQueueSubmit); u32(&q1, 0);
+	u64(&q1, 4); u32(&q1, 0); u64(&q1, 0); u64(&q1, 0);
+	before = atomic_load(&retired);
+	CHECK_EQ(venus_context_submit(ctx, q1.d, q1.n), 0);
+	CHECK_EQ(venus_context_submit_fence(ctx, 1, 300), 0);
+	CHECK_EQ(venus_context_submit(ctx, q1.d, q1.n), 0);
+	CHECK_EQ(venus_context_submit(ctx, q1.d, q1.n), 0);
+	CHECK_EQ(venus_context_submit_fence(ctx, 1, 400), 0);
+	CHECK_EQ(venus_context_submit(ctx, q1.d, q1.n), 0);
+	for (int i = 0; i < 5000 && atomic_load(&retired) - before != 700; i++)
+		usleep(1000);
+	CHECK_EQ(atomic_load(&retired) - before, 700);
+	venus_context_fence_counts(ctx, &total1, &att1);
+	CHECK_EQ(total1 - total0, 2);
+	CHECK_EQ(att1 - att0, 2);
+	CHECK(!venus_context_is_lost(ctx));
 	b.n = 0;
 	u32(&b, VN_CMD_vkDestroySemaphore); u32(&b, 0); u64(&b, 3); u64(&b, 5); u64(&b, 0);
 	u32(&b, VN_CMD_vkDestroyDevice); u32(&b, 0); u64(&b, 3); u64(&b, 0);
