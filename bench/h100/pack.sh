@@ -1,7 +1,7 @@
 #!/bin/sh
 # pack.sh: build the carry bundle for bench/h100/run.sh (see docs/PERFORMANCE.md).
 #
-#   bench/h100/pack.sh [--root SID_ROOT] [--dest DIR] [--lavapipe]
+#   bench/h100/pack.sh [--root SID_ROOT] [--trixie-root ROOT|none] [--dest DIR] [--lavapipe]
 #
 # Takes a Debian sid guest root (default: the newest
 # /var/cache/pearvisor/roots/sid-*), overlays a scratch upper layer on it
@@ -16,6 +16,11 @@
 #   model-7b.gguf.xz   the same in Llama 2 7B's shape
 #   pv/                pearvisor (gpu-server) and vn-micro, built here in
 #                      this worktree
+#   trixie-bench.tar.xz  the same for vkmark from a Debian trixie root
+#                      (Mesa 25's Venus: the stock Debian 13 guest), when a
+#                      trixie root is cached (--trixie-root, or the newest
+#                      /var/cache/pearvisor/roots/trixie-*): run.sh's
+#                      *_trixie modes
 #   run.sh             bench/h100/run.sh
 # --lavapipe also writes /var/tmp/pv-bench-lavapipe.tar.xz (Mesa's lavapipe
 # and its LLVM) for `run.sh --lavapipe` here; it never travels.
@@ -24,14 +29,16 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 root=
+troot=
 dest=/work/main/.carry
 want_lvp=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--root) root=$2; shift 2 ;;
+	--trixie-root) troot=$2; shift 2 ;;
 	--dest) dest=$2; shift 2 ;;
 	--lavapipe) want_lvp=1; shift ;;
-	*) echo "usage: pack.sh [--root SID_ROOT] [--dest DIR] [--lavapipe]" >&2; exit 2 ;;
+	*) echo "usage: pack.sh [--root SID_ROOT] [--trixie-root ROOT|none] [--dest DIR] [--lavapipe]" >&2; exit 2 ;;
 	esac
 done
 if [ -z "$root" ]; then
@@ -41,35 +48,87 @@ fi
 	echo "pack.sh: no sid root with llama.cpp-tools (give --root)" >&2; exit 1; }
 echo "pack: root $root"
 
+if [ -z "$troot" ]; then
+	troot=$(ls -dt /var/cache/pearvisor/roots/trixie-* 2>/dev/null | grep -v '\.tmp' | head -1 || true)
+fi
+[ "$troot" = none ] && troot=
+
 scratch=/var/tmp/pv-bench-pack
-ov=$scratch/ov
 cleanup() {
-	for m in "$ov/merged/proc" "$ov/merged/dev" "$ov/merged"; do
-		mountpoint -q "$m" && umount "$m"
+	for o in "$scratch"/ov-*; do
+		for m in "$o/merged/proc" "$o/merged/dev" "$o/merged"; do
+			mountpoint -q "$m" && umount "$m"
+		done
 	done
 	return 0
 }
 trap cleanup EXIT
 cleanup
 rm -rf "$scratch"
-mkdir -p "$ov/upper" "$ov/work" "$ov/merged" "$scratch/stage" "$dest"
-mount -t overlay overlay -o "lowerdir=$root,upperdir=$ov/upper,workdir=$ov/work" "$ov/merged"
-m=$ov/merged
-mount --bind /dev "$m/dev"
-mount -t proc proc "$m/proc"
+mkdir -p "$dest"
 
+# overlay NAME ROOT: a scratch upper layer on ROOT (the cached root is
+# never written), mounted with /dev and /proc at $scratch/ov-NAME/merged.
+overlay() {
+	local o=$scratch/ov-$1
+	mkdir -p "$o/upper" "$o/work" "$o/merged"
+	mount -t overlay overlay -o "lowerdir=$2,upperdir=$o/upper,workdir=$o/work" "$o/merged"
+	mount --bind /dev "$o/merged/dev"
+	mount -t proc proc "$o/merged/proc"
+}
+
+# ensure_pkgs ROOT PKG...: installs into the overlay what it lacks.
+ensure_pkgs() {
+	local r=$1 need="" p
+	shift
+	for p in "$@"; do
+		chroot "$r" dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
+	done
+	[ -n "$need" ] || return 0
+	echo "pack: installing into the overlay:$need"
+	cp /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
+	chroot "$r" sh -c "apt-get -o Acquire::Check-Valid-Until=false update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Check-Valid-Until=false install -y -q --no-install-recommends $need" >"$scratch/apt.log" 2>&1 ||
+		{ tail -20 "$scratch/apt.log"; exit 1; }
+}
+
+# stage ROOT "ENTRIES" "DATA" TARBALL: copies from ROOT the entry points
+# (programs, dlopen()ed modules), every library the dynamic loader resolves
+# for them, and the data paths, keeping symlinks and their targets and the
+# merged-/usr layout, into an xz tarball.
+stage() {
+	local r=$1 entries=$2 data=$3 out=$4 st=$scratch/stage list=$scratch/files e d f real l
+	rm -rf "$st"
+	mkdir -p "$st"
+	: >"$list"
+	for e in $entries; do
+		[ -e "$r$e" ] || { echo "pack: warning: $e not in $r" >&2; continue; }
+		echo "$e" >>"$list"
+		case $e in /sbin/ldconfig) continue ;; esac
+		chroot "$r" /usr/lib64/ld-linux-x86-64.so.2 --list "$e" 2>/dev/null |
+			sed -n 's/.*=> \(\/[^ ]*\) (0x.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' >>"$list" || {
+			echo "pack: ld.so --list failed for $e" >&2; exit 1; }
+	done
+	for d in $data; do [ -e "$r$d" ] && echo "$d" >>"$list"; done
+	sort -u "$list" | while read -r f; do
+		echo "${f#/}"
+		real=$(chroot "$r" readlink -f "$f")
+		[ "$real" != "$f" ] && echo "${real#/}"
+	done | sort -u >"$list.all"
+	tar -C "$r" -cf - -T "$list.all" | tar -C "$st" -xf -
+	mkdir -p "$st/dev" "$st/proc" "$st/tmp" "$st/usr/local/nvidia" "$st/pv" "$st/out"
+	for l in lib lib64 bin sbin; do
+		[ -L "$r/$l" ] && cp -a "$r/$l" "$st/$l"
+	done
+	mkdir -p "$st/usr/lib64"
+	cp -a "$r/usr/lib64/ld-linux-x86-64.so.2" "$st/usr/lib64/"
+	tar -C "$st" -cf - . | xz -T2 -6 >"$out"
+}
+
+overlay sid "$root"
+m=$scratch/ov-sid/merged
 # NVIDIA's Vulkan ICD (libGLX_nvidia.so.0) needs libXext; python3-gguf and
 # vkmark may be missing from older roots.
-need=""
-for p in libggml0-backend-vulkan libxext6 python3-gguf vkmark vulkan-tools; do
-	chroot "$m" dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
-done
-if [ -n "$need" ]; then
-	echo "pack: installing into the overlay:$need"
-	cp /etc/resolv.conf "$m/etc/resolv.conf" 2>/dev/null || true
-	chroot "$m" sh -c "apt-get -o Acquire::Check-Valid-Until=false update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o Acquire::Check-Valid-Until=false install -y -q --no-install-recommends $need" >"$scratch/apt.log" 2>&1 ||
-		{ tail -20 "$scratch/apt.log"; exit 1; }
-fi
+ensure_pkgs "$m" libggml0-backend-vulkan libxext6 python3-gguf vkmark vulkan-tools
 
 # The model: generated in the root (python3-gguf), checked to load below.
 # 1.1b is model.gguf; other shapes (PV_PACK_MODELS, default "1.1b 7b") are
@@ -104,33 +163,25 @@ entries="$entries $(cd "$m" && find usr/lib/x86_64-linux-gnu/vkmark -name '*.so'
 data="/usr/share/vulkan/icd.d/virtio_icd.json /etc/ld.so.conf /etc/ld.so.conf.d /usr/share/vkmark
 	/usr/share/glvnd /etc/passwd /etc/group"
 
-list=$scratch/files
-: >"$list"
-for e in $entries; do
-	[ -e "$m$e" ] || { echo "pack: warning: $e not in the root" >&2; continue; }
-	echo "$e" >>"$list"
-	case $e in /sbin/ldconfig) continue ;; esac
-	chroot "$m" /usr/lib64/ld-linux-x86-64.so.2 --list "$e" 2>/dev/null |
-		sed -n 's/.*=> \(\/[^ ]*\) (0x.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' >>"$list" || {
-		echo "pack: ld.so --list failed for $e" >&2; exit 1; }
-done
-for d in $data; do [ -e "$m$d" ] && echo "$d" >>"$list"; done
-# Keep symlinks and what they point to.
-sort -u "$list" | while read -r f; do
-	echo "${f#/}"
-	real=$(chroot "$m" readlink -f "$f")
-	[ "$real" != "$f" ] && echo "${real#/}"
-done | sort -u >"$list.all"
-tar -C "$m" -cf - -T "$list.all" | tar -C "$scratch/stage" -xf -
-mkdir -p "$scratch/stage/dev" "$scratch/stage/proc" "$scratch/stage/tmp" "$scratch/stage/usr/local/nvidia" \
-	"$scratch/stage/pv" "$scratch/stage/out"
-# /usr/lib64 and /lib symlinks of the merged-/usr layout
-for l in lib lib64 bin sbin; do
-	[ -L "$m/$l" ] && cp -a "$m/$l" "$scratch/stage/$l"
-done
-mkdir -p "$scratch/stage/usr/lib64"
-cp -a "$m/usr/lib64/ld-linux-x86-64.so.2" "$scratch/stage/usr/lib64/"
-tar -C "$scratch/stage" -cf - . | xz -T2 -6 >"$dest/sid-bench.tar.xz"
+stage "$m" "$entries" "$data" "$dest/sid-bench.tar.xz"
+
+# vkmark as the stock Debian 13 guest runs it: trixie's vkmark on Mesa 25's
+# Venus (which signals fences through feedback buffers, where Mesa 26 makes
+# each one a vtest sync round trip), and natively the same binary.
+rm -f "$dest/trixie-bench.tar.xz"
+if [ -n "$troot" ]; then
+	echo "pack: trixie root $troot"
+	overlay trixie "$troot"
+	t=$scratch/ov-trixie/merged
+	# (glvnd: NVIDIA's ICD is its GLX library and links libGLdispatch.)
+	ensure_pkgs "$t" libxext6 libegl1 libgl1 vkmark vulkan-tools
+	tentries="/usr/bin/vkmark /usr/bin/vulkaninfo $libdir/libvulkan_virtio.so $libdir/libvulkan.so.1
+		$libdir/libXext.so.6 $libdir/libEGL.so.1 $libdir/libGL.so.1 $libdir/libGLX.so.0
+		$libdir/libGLdispatch.so.0 /sbin/ldconfig $libdir/libdl.so.2 $libdir/libpthread.so.0
+		$libdir/librt.so.1 $libdir/libX11.so.6 $libdir/libX11-xcb.so.1
+		$(cd "$t" && find usr/lib/x86_64-linux-gnu/vkmark -name '*.so' 2>/dev/null | sed 's|^|/|')"
+	stage "$t" "$tentries" "$data" "$dest/trixie-bench.tar.xz"
+fi
 
 # Our programs, built in this worktree.
 make -C "$repo" -j2 build/x86_64/pearvisor build/x86_64/vn-micro \

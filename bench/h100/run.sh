@@ -23,6 +23,11 @@
 #   pearvisor_alt2  likewise with $PV_ALT2_ENV, served by pv/pearvisor.alt
 #                 when bundled (an A/B of two builds)
 #   virgl         Mesa Venus (vtest) -> virgl_test_server --venus -> driver
+#   native_trixie, pearvisor_trixie, pearvisor_alt_trixie
+#                 the client from the bundled Debian trixie userspace
+#                 (trixie-bench.tar.xz: vkmark, vulkaninfo, and Mesa 25's
+#                 Venus, the stock Debian 13 guest's) instead of sid's; the
+#                 server is the same. Their ratios are to native_trixie.
 set -u
 carry=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/pv-bench-out}
@@ -54,7 +59,8 @@ record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$results"; }
 
 cleanup() {
 	[ -n "${srv_pid:-}" ] && kill "$srv_pid" 2>/dev/null
-	for mnt in "$R/usr/local/nvidia" "$R/tmp" "$R/proc" "$R/dev"; do
+	for mnt in "$R/trixie/pv" "$R/trixie/usr/local/nvidia" "$R/trixie/tmp" "$R/trixie/proc" "$R/trixie/dev" \
+		"$R/usr/local/nvidia" "$R/tmp" "$R/proc" "$R/dev"; do
 		mountpoint -q "$mnt" 2>/dev/null && umount -l "$mnt"
 	done
 	return 0
@@ -94,6 +100,22 @@ else
 	host_egl=
 fi
 chroot "$R" /sbin/ldconfig
+# The trixie client userspace, if bundled: its own root inside the sid one,
+# sharing /tmp (the vtest socket) and /pv (our programs, the WSI layer).
+T=
+if [ -e "$carry/trixie-bench.tar.xz" ]; then
+	T=$R/trixie
+	mkdir -p "$T"
+	xz -T0 -dc "$carry/trixie-bench.tar.xz" | tar -x -C "$T" || { log "FATAL: trixie unpack failed"; exit 1; }
+	[ -n "$lvp_extra" ] && { xz -dc "$lvp_extra" | tar -x -C "$T" || exit 1; }
+	mount --bind /dev "$T/dev"
+	mount -t proc proc "$T/proc"
+	mount --bind "$R/tmp" "$T/tmp"
+	[ -z "$lvp_extra" ] && mount --bind -o ro /usr/local/nvidia "$T/usr/local/nvidia"
+	mkdir -p "$T/pv"
+	mount --bind -o ro "$R/pv" "$T/pv"
+	chroot "$T" /sbin/ldconfig
+fi
 log "unpacked; model $(du -h "$R/model.gguf" | cut -f1); pv commit $(cat "$R/pv/commit" 2>/dev/null)"
 
 tbo=$(cd "$R" && ls usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-ops)
@@ -111,7 +133,7 @@ crun() {
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
 	echo "+ [$t s] ${envs[*]} $*" >>"$lf"
-	timeout -k 5 "$t" env -i "${common_env[@]}" "${envs[@]}" chroot "$R" "$@" >>"$lf" 2>&1
+	timeout -k 5 "$t" env -i "${common_env[@]}" "${envs[@]}" chroot "${croot:-$R}" "$@" >>"$lf" 2>&1
 	local rc=$?
 	echo "+ exit $rc" >>"$lf"
 	return $rc
@@ -177,19 +199,25 @@ client() {
 	# for pearvisor_alt's guest side, merged into any the workload sets;
 	# e.g. no_cmd_batching sends each recorded command to the ring at once,
 	# so the server replays while the guest records.
-	if [ "$mode" = pearvisor_alt ] && [ -n "${PV_ALT_VN_PERF:-}" ]; then
+	if [ "${mode%_trixie}" = pearvisor_alt ] && [ -n "${PV_ALT_VN_PERF:-}" ]; then
 		local i merged=no
 		for i in "${!envs[@]}"; do
 			case ${envs[$i]} in VN_PERF=*) envs[i]="${envs[$i]},$PV_ALT_VN_PERF"; merged=yes ;; esac
 		done
 		[ "$merged" = yes ] || envs+=("VN_PERF=$PV_ALT_VN_PERF")
 	fi
-	local rc
-	case $mode in
+	# *_trixie: the same mode with the client in the trixie root (crun
+	# reads croot).
+	local rc base=$mode croot=$R
+	case $mode in *_trixie)
+		[ -n "$T" ] || { echo "+ no trixie userspace in the bundle" >>"$lf"; return 1; }
+		base=${mode%_trixie} croot=$T ;;
+	esac
+	case $base in
 	native) crun "$(cap "$t")" "$lf" "${host_env[@]}" "${envs[@]}" -- "$@"; rc=$? ;;
 	native_nocm2) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_COOPMAT2=1 "${envs[@]}" -- "$@"; rc=$? ;;
 	pearvisor | pearvisor_spin | pearvisor_alt | pearvisor_alt2 | virgl)
-		if ! start_server "$mode" "$OUT/server-$mode.log"; then
+		if ! start_server "$base" "$OUT/server-$mode.log"; then
 			echo "+ no server" >>"$lf"
 			return 1
 		fi
@@ -209,12 +237,19 @@ run_vulkaninfo() {
 	client "$mode" 30 "$OUT/$mode.log" -- /usr/bin/vulkaninfo --summary
 }
 
+# The full vulkaninfo (extension lists, external-handle properties), for
+# finding out why a guest driver hides an extension on this host.
+run_vulkaninfo_full() {
+	local mode=$1
+	client "$mode" 60 "$OUT/vulkaninfo-$mode.log" -- /usr/bin/vulkaninfo
+}
+
 run_micro() {
 	local mode=$1 lf=$OUT/$mode.log n=2000
 	[ "$quick" = 1 ] && n=300
 	local before
 	before=$(wc -l <"$lf" 2>/dev/null || echo 0)
-	if [ "$mode" = native ]; then
+	if [ "${mode%_trixie}" = native ]; then
 		client "$mode" 60 "$lf" -- /pv/vn-micro all -n "$n"
 		tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
 			split($3, a, "="); split($4, b, "=");
@@ -282,7 +317,10 @@ run_llama_rounds() {
 	local pn=(-p 512 -n 128)
 	[ "$quick" = 1 ] && rounds=1 reps=1 pn=(-p 32 -n 4)
 	local -a ms
-	read -r -a ms <<<"$modes"
+	local m0
+	for m0 in $modes; do
+		case $m0 in *_trixie) ;; *) ms+=("$m0") ;; esac
+	done
 	local model mf r j mode lf before
 	for model in ${PV_BENCH_MODELS:-1.1b}; do
 		mf=/model.gguf
@@ -395,24 +433,54 @@ run_perf() {
 	done
 }
 
-# PV_BENCH_WORKLOADS: which of "info micro llama llamarounds llamatrace tbo
+# Where a vkmark frame's time goes: the server's event timeline of a
+# short run of three scenes (per-frame breakdown:
+# bench/h100/vtest-gaps.py, run where the results land).
+run_vkmarktrace() {
+	local mode=$1
+	ours "$mode" || return 0
+	rm -rf "$R/tmp/tl" && mkdir -p "$R/tmp/tl"
+	srv_env=(PEARVISOR_VENUS_TRACE=1 PEARVISOR_VTEST_TIMELINE=/tmp/tl)
+	client "$mode" 60 "$OUT/vkmarktrace-$mode.log" -- /usr/bin/vkmark --winsys headless -s 800x600 \
+		-b clear:duration=2 -b cube:duration=2 -b shading:shading=phong:duration=2
+	srv_env=()
+	grep -h ' trace ' "$OUT/server-$mode.log" | tail -n 60 >"$OUT/trace-vkmark-$mode.txt"
+	for f in "$R"/tmp/tl/*.tl; do
+		[ -e "$f" ] && xz -T2 -c "$f" >"$OUT/vkmark-timeline-$mode-$(basename "$f").xz"
+	done
+	log "$mode: traced vkmark"
+}
+
+# PV_BENCH_WORKLOADS: which of "info infofull micro llama llamarounds llamatrace tbo
 # tbotest perf vkmark vkmarktrace" to run; llamarounds runs after all the per-mode workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
 want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
+# Modes whose client talks to our server (the trace workloads read its log).
+ours() { case $1 in native* | virgl*) return 1 ;; esac; return 0; }
 run_mode() {
 	local mode=$1
 	log "== $mode"
 	if [ "$mode" != native_nocm2 ]; then
 		want info && { run_vulkaninfo "$mode"; log "$mode: vulkaninfo rc=$?"; }
+		want infofull && { run_vulkaninfo_full "$mode"; log "$mode: full vulkaninfo rc=$?"; }
 		want micro && { run_micro "$mode"; log "$mode: micro done"; }
 		want vkmark && { run_vkmark "$mode"; log "$mode: vkmark rc=$?"; }
+	fi
+	# The trixie userspace has no llama.cpp: its modes stop at vkmark (and
+	# its trace, below).
+	local llama_ok=1
+	case $mode in *_trixie) llama_ok=0 ;; esac
+	if [ $llama_ok = 0 ]; then
+		want vkmarktrace || return 0
+		run_vkmarktrace "$mode"
+		return 0
 	fi
 	want llama && { run_llama_bench "$mode"; log "$mode: llama-bench rc=$?"; }
 	want tbotest && { run_tbotest "$mode"; log "$mode: test-backend-ops test rc=$?"; }
 	if want perf && [ "$mode" = pearvisor ]; then run_perf "$mode"; log "$mode: perf rc=$?"; fi
 	# Where token generation's time goes in the server (not recorded as a
 	# result: tracing has a cost of its own).
-	if want llamatrace && [ "$mode" != native ] && [ "$mode" != native_nocm2 ] && [ "$mode" != virgl ]; then
+	if want llamatrace && ours "$mode"; then
 		# With the server's event timeline of the client (per-graph
 		# breakdown: bench/h100/timeline.py, run where the results land).
 		rm -rf "$R/tmp/tl" && mkdir -p "$R/tmp/tl"
@@ -425,21 +493,7 @@ run_mode() {
 		done
 		log "$mode: traced llama-bench tg64"
 	fi
-	# Where a vkmark frame's time goes: the server's event timeline of a
-	# short run of three scenes (per-frame breakdown:
-	# bench/h100/frame-timeline.py, run where the results land).
-	if want vkmarktrace && [ "$mode" != native ] && [ "$mode" != native_nocm2 ] && [ "$mode" != virgl ]; then
-		rm -rf "$R/tmp/tl" && mkdir -p "$R/tmp/tl"
-		srv_env=(PEARVISOR_VENUS_TRACE=1 PEARVISOR_VTEST_TIMELINE=/tmp/tl)
-		client "$mode" 60 "$OUT/vkmarktrace-$mode.log" -- /usr/bin/vkmark --winsys headless -s 800x600 \
-			-b clear:duration=2 -b cube:duration=2 -b shading:shading=phong:duration=2
-		srv_env=()
-		grep -h ' trace ' "$OUT/server-$mode.log" | tail -n 60 >"$OUT/trace-vkmark-$mode.txt"
-		for f in "$R"/tmp/tl/*.tl; do
-			[ -e "$f" ] && xz -T2 -c "$f" >"$OUT/vkmark-timeline-$mode-$(basename "$f").xz"
-		done
-		log "$mode: traced vkmark"
-	fi
+	want vkmarktrace && run_vkmarktrace "$mode"
 	if want tbo; then
 		# PV_TBO_OPS: which of the heavy ops to time (all three by default).
 		local op cap
@@ -486,11 +540,13 @@ awk -F'\t' -v modes="$modes" '
 		return sprintf("%.1f%%", rate(k) ? 100 * a / b : 100 * b / a);
 	}
 	function val(k, m) { return v[k, m] == "" ? "-" : v[k, m] }
+	# A trixie-client mode is compared with native trixie (same vkmark).
+	function base(m) { return (m ~ /_trixie$/ && m != "native_trixie") ? "native_trixie" : "native" }
 	END {
 		nm = split(modes, M, " ");
 		hdr = sprintf("%-64s", "workload");
 		for (j = 1; j <= nm; j++) hdr = hdr sprintf(" %14s", M[j]);
-		for (j = 1; j <= nm; j++) if (M[j] != "native") hdr = hdr sprintf(" %14s", substr(M[j] "/nat", 1, 14));
+		for (j = 1; j <= nm; j++) if (M[j] != "native") hdr = hdr sprintf(" %14s", substr(M[j] "/" (base(M[j]) == "native" ? "nat" : "ntx"), 1, 14));
 		hdr = hdr sprintf(" %10s %10s", "pv/nocm2", "pv/virgl");
 		print hdr;
 		n = 0;
@@ -502,7 +558,7 @@ awk -F'\t' -v modes="$modes" '
 				if (index(k, order[pass] ":") != 1) continue;
 				line = sprintf("%-64s", substr(k, 1, 64));
 				for (j = 1; j <= nm; j++) line = line sprintf(" %14s", val(k, M[j]));
-				for (j = 1; j <= nm; j++) if (M[j] != "native") line = line sprintf(" %14s", pct(k, M[j], "native"));
+				for (j = 1; j <= nm; j++) if (M[j] != "native") line = line sprintf(" %14s", pct(k, M[j], base(M[j])));
 				line = line sprintf(" %10s %10s", pct(k, "pearvisor", "native_nocm2"), pct(k, "pearvisor", "virgl"));
 				print line;
 			}

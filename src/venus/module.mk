@@ -14,7 +14,7 @@ $(VENUS_GEN_C): $(VENUS_GEN_DIR)/vn_gen.h
 
 srcs-gpu += src/venus/venus.c src/venus/vn_codec.c src/venus/vn_objects.c \
 	src/venus/vn_dispatch.c src/venus/vn_handlers.c src/venus/vn_memory.c \
-	src/venus/vn_transport.c src/venus/vn_fence.c src/venus/vn_drm_modifier.c src/venus/vn_trace.c src/venus/vn_pipeline.c
+	src/venus/vn_transport.c src/venus/vn_fence.c src/venus/vn_drm_modifier.c src/venus/vn_dma_buf.c src/venus/vn_trace.c src/venus/vn_pipeline.c
 libs-gpu += -lvulkan
 gen-gpu += $(VENUS_GEN_C)
 gen-deps += $(VENUS_GEN_DIR)/vn_gen.h

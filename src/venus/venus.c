@@ -111,8 +111,14 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	r->dump_dir = getenv("PEARVISOR_VENUS_DUMP");
 	r->spin_ns = env_us_as_ns("PEARVISOR_VENUS_SPIN_US");
 	r->fence_poll_ns = env_us_as_ns("PEARVISOR_VENUS_FENCE_POLL_US");
+	/* Off by default: measured slower for vkmark on NVIDIA
+	 * (docs/PERFORMANCE.md, run 25). */
 	const char *fa = getenv("PEARVISOR_VENUS_FENCE_ATTACH");
-	r->fence_attach = !fa || strcmp(fa, "0") != 0;
+	r->fence_attach = fa && *fa && strcmp(fa, "0") != 0;
+	const char *ed = getenv("PEARVISOR_VENUS_EMULATE_DMA_BUF");
+	r->emulate_dma_buf = ed && !strcmp(ed, "1");
+	const char *es = getenv("PEARVISOR_VENUS_EMULATE_SYNC_FD");
+	r->emulate_sync_fd = es && !strcmp(es, "1");
 	const char *pl = getenv("PEARVISOR_VENUS_PIPELINE");
 	r->pipeline = pl && *pl && strcmp(pl, "0") != 0;
 	const char *tr = getenv("PEARVISOR_VENUS_TRACE");
@@ -368,10 +374,14 @@ void venus_context_destroy(struct venus_context *ctx)
 	vn_objects_fini(&ctx->objs);
 	vn_exec_fini(&ctx->exec);
 	uint64_t nf = atomic_load(&ctx->fences_total);
-	if (nf)
+	if (nf && ctx->r->fence_attach)
 		pv_info("venus: ctx %u: %llu of %llu queue fences rode on the guest's own submits",
 			ctx->id, (unsigned long long)atomic_load(&ctx->fences_attached),
 			(unsigned long long)nf);
+	uint64_t ns = atomic_load(&ctx->dma_buf_stripped);
+	if (ns)
+		pv_info("venus: ctx %u: emulated dma-buf: took DMA_BUF out of %llu external-memory requests",
+			ctx->id, (unsigned long long)ns);
 	vn_trace_fini(&ctx->trace, ctx->id);
 	struct vn_resource *r = ctx->resources;
 	while (r) {

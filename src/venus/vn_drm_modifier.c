@@ -74,6 +74,7 @@ void vn_handle_create_image(struct vn_exec *x, const struct vn_cmd_desc *c,
 			    void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkCreateImage *a = args;
+	vn_dma_buf_strip_image(x, a->device, (VkImageCreateInfo *)a->pCreateInfo);
 	if (a->pCreateInfo && vn_drm_modifier_emulated(pdd_of_device(x, a->device)) &&
 	    !rewrite_image_info((VkImageCreateInfo *)a->pCreateInfo)) {
 		a->ret = VK_ERROR_INVALID_DRM_FORMAT_MODIFIER_PLANE_LAYOUT_EXT;
@@ -86,6 +87,8 @@ void vn_handle_device_image_reqs(struct vn_exec *x, const struct vn_cmd_desc *c,
 				 void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkGetDeviceImageMemoryRequirements *a = args;
+	if (a->pInfo)
+		vn_dma_buf_strip_image(x, a->device, (VkImageCreateInfo *)a->pInfo->pCreateInfo);
 	if (a->pInfo && a->pInfo->pCreateInfo &&
 	    vn_drm_modifier_emulated(pdd_of_device(x, a->device)) &&
 	    !rewrite_image_info((VkImageCreateInfo *)a->pInfo->pCreateInfo)) {
@@ -146,7 +149,10 @@ void vn_handle_image_format_props2(struct vn_exec *x, const struct vn_cmd_desc *
 			info->tiling = VK_IMAGE_TILING_LINEAR;
 		}
 	}
+	bool dma_buf = vn_dma_buf_image_format_query(x, a->physicalDevice, info);
 	vn_dispatch_generic(x, c, args, d);
+	if (dma_buf && !d->fatal && a->ret == VK_SUCCESS)
+		vn_dma_buf_image_format_answer(a->pImageFormatProperties);
 }
 
 void vn_handle_image_modifier_props(struct vn_exec *x, const struct vn_cmd_desc *c,

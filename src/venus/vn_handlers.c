@@ -88,7 +88,8 @@ static VkExtensionProperties *host_device_exts(const struct vn_instance_fns *f,
 	if (!f->EnumerateDeviceExtensionProperties ||
 	    f->EnumerateDeviceExtensionProperties(pd, NULL, n, NULL) != VK_SUCCESS)
 		return NULL;
-	VkExtensionProperties *v = calloc(*n + 2, sizeof(*v)); /* + emulated ones */
+	/* Room for the emulated ones h_enumerate_device_exts appends. */
+	VkExtensionProperties *v = calloc(*n + 3, sizeof(*v));
 	if (v && f->EnumerateDeviceExtensionProperties(pd, NULL, n, v) < 0)
 		*n = 0;
 	return v;
@@ -371,13 +372,22 @@ static void h_enumerate_device_exts(struct vn_exec *x, const struct vn_cmd_desc 
 		host[k].specVersion = mod->spec_version;
 		k++;
 	}
+	/* vn_dma_buf.c; PEARVISOR_VENUS_EMULATE_DMA_BUF=1 also emulates it
+	 * where the host has it (then it is listed once, as the host's). */
+	const struct vn_extension_info *dmabuf = protocol_ext("VK_EXT_external_memory_dma_buf");
+	if (host && dmabuf && vn_dma_buf_emulated(pdd) && !pdd->has_dma_buf) {
+		snprintf(host[k].extensionName, sizeof(host[k].extensionName), "%s", dmabuf->name);
+		host[k].specVersion = dmabuf->spec_version;
+		k++;
+	}
 	a->ret = emit_props(host, k, a->pPropertyCount, a->pProperties);
 	free(host);
 }
 
 /*
  * SYNC_FD binary semaphores, emulated when the host lacks
- * VK_KHR_external_semaphore_fd: Mesa keeps sync_fd payloads in the guest
+ * VK_KHR_external_semaphore_fd or PEARVISOR_VENUS_EMULATE_SYNC_FD=1 asks
+ * (NVIDIA's 580 driver does not import them): Mesa keeps sync_fd payloads in the guest
  * and only asks the renderer to move the host semaphore's state
  * (vkImportSemaphoreResourceMESA / vkWaitSemaphoreResourceMESA, which fall
  * back to empty submits). Reporting SYNC_FD as importable/exportable is
@@ -401,7 +411,7 @@ static void h_external_semaphore_props(struct vn_exec *x, const struct vn_cmd_de
 	vn_dispatch_generic(x, c, args, d);
 	struct vn_object *po = pd_obj(x, a->physicalDevice);
 	struct vn_physical_device_data *pdd = po ? po->data : NULL;
-	if (d->fatal || !pdd || pdd->has_ext_semaphore_fd || !a->pExternalSemaphoreProperties ||
+	if (d->fatal || !pdd || !pdd->sync_fd_emulated || !a->pExternalSemaphoreProperties ||
 	    !is_binary_sync_fd(a->pExternalSemaphoreInfo))
 		return;
 	VkExternalSemaphoreProperties *p = a->pExternalSemaphoreProperties;
@@ -420,7 +430,7 @@ static void h_create_semaphore(struct vn_exec *x, const struct vn_cmd_desc *c,
 	struct vn_device_data *dd = dev ? dev->data : NULL;
 	struct vn_physical_device_data *pdd =
 		dd && dd->physical_device ? dd->physical_device->data : NULL;
-	if (pdd && !pdd->has_ext_semaphore_fd && a->pCreateInfo) {
+	if (pdd && pdd->sync_fd_emulated && a->pCreateInfo) {
 		/* The export request is the emulation's to honour, not the
 		 * host driver's (the decoded chain is ours to edit). */
 		const VkBaseInStructure **pp = (const VkBaseInStructure **)
@@ -482,9 +492,13 @@ static void h_create_device(struct vn_exec *x, const struct vn_cmd_desc *c,
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < ci.enabledExtensionCount; i++) {
 		const char *e = ci.ppEnabledExtensionNames[i];
+		/* Emulated: never the host's, even where it has one. */
+		if (vn_dma_buf_emulated(pdd) && !strcmp(e, "VK_EXT_external_memory_dma_buf"))
+			continue;
 		if (host && list_has(host, n, e) && protocol_ext(e))
 			names[k++] = e;
-		else
+		else if (!(vn_drm_modifier_emulated(pdd) && !strcmp(e, "VK_EXT_image_drm_format_modifier")) &&
+			 !(!pdd->has_ext_semaphore_fd && !strcmp(e, "VK_KHR_external_semaphore_fd")))
 			pv_warn("venus: ctx %u: dropping device extension %s (not on host)",
 				x->ctx->id, e);
 	}
@@ -665,6 +679,9 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkGetPhysicalDeviceExternalSemaphoreProperties: return h_external_semaphore_props;
 	case VN_CMD_vkCreateSemaphore: return h_create_semaphore;
 	case VN_CMD_vkCreateImage: return vn_handle_create_image;
+	case VN_CMD_vkCreateBuffer: return vn_handle_create_buffer;
+	case VN_CMD_vkGetDeviceBufferMemoryRequirements: return vn_handle_device_buffer_reqs;
+	case VN_CMD_vkGetPhysicalDeviceExternalBufferProperties: return vn_handle_external_buffer_props;
 	case VN_CMD_vkGetDeviceImageMemoryRequirements: return vn_handle_device_image_reqs;
 	case VN_CMD_vkGetPhysicalDeviceFormatProperties2: return vn_handle_format_props2;
 	case VN_CMD_vkGetPhysicalDeviceImageFormatProperties2: return vn_handle_image_format_props2;

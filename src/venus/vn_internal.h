@@ -54,6 +54,8 @@ struct venus_renderer {
 	/* PEARVISOR_VENUS_FENCE_ATTACH=0 turns off fences riding on the
 	 * guest's own submits (vn_fence.c); for A/B measurements. */
 	bool fence_attach;
+	bool emulate_dma_buf; /* PEARVISOR_VENUS_EMULATE_DMA_BUF=1 */
+	bool emulate_sync_fd; /* PEARVISOR_VENUS_EMULATE_SYNC_FD=1 */
 	/* PEARVISOR_VENUS_PIPELINE=1: ring threads hand recording calls to a
 	 * helper thread (vn_pipeline.c). Off by default: on the H100 it
 	 * made NVIDIA's recording slower, not faster (docs/PERFORMANCE.md). */
@@ -169,6 +171,8 @@ struct venus_context {
 	struct vn_timeline tl[VN_MAX_TIMELINES];
 	/* Virtqueue fences, and how many rode on the guest's own submit. */
 	_Atomic uint64_t fences_total, fences_attached;
+	/* external-memory requests vn_dma_buf.c took DMA_BUF out of */
+	_Atomic uint64_t dma_buf_stripped;
 	bool fences_ready;
 
 	struct vn_trace trace;
@@ -189,12 +193,18 @@ struct vn_physical_device_data {
 	uint32_t visible_types; /* types allocated mappable for the guest */
 	VkDeviceSize host_ptr_align;
 	bool has_ext_memory_host, has_ext_memory_fd, has_dma_buf;
-	/* Without it the renderer emulates SYNC_FD binary semaphores (see
-	 * vn_handlers.c), which Mesa 25 needs to expose Vulkan 1.3. */
 	bool has_ext_semaphore_fd;
+	/* SYNC_FD binary semaphores emulated (vn_handlers.c): the host lacks
+	 * VK_KHR_external_semaphore_fd, or PEARVISOR_VENUS_EMULATE_SYNC_FD=1
+	 * (NVIDIA's driver does not import them). Mesa 25 needs them for
+	 * Vulkan 1.3 and for WSI. */
+	bool sync_fd_emulated;
 	/* Without it VK_EXT_image_drm_format_modifier is emulated with LINEAR
 	 * only (vn_drm_modifier.c), which Mesa needs for VK_KHR_swapchain. */
 	bool has_drm_format_modifier;
+	/* VK_EXT_external_memory_dma_buf emulated (vn_dma_buf.c):
+	 * PEARVISOR_VENUS_EMULATE_DMA_BUF=1. */
+	bool dma_buf_emulated;
 };
 
 #define VN_FENCE_POOL 16
@@ -265,6 +275,18 @@ void vn_rings_set_fatal(struct venus_context *ctx);
 /* vn_memory.c */
 void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
 			       void *args, struct vn_decoder *d);
+/* vn_dma_buf.c */
+bool vn_dma_buf_emulated(const struct vn_physical_device_data *pdd);
+void vn_dma_buf_strip_image(struct vn_exec *x, VkDevice dev, VkImageCreateInfo *ci);
+bool vn_dma_buf_image_format_query(struct vn_exec *x, VkPhysicalDevice pd,
+				   VkPhysicalDeviceImageFormatInfo2 *info);
+void vn_dma_buf_image_format_answer(VkImageFormatProperties2 *props);
+void vn_handle_create_buffer(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+			     struct vn_decoder *d);
+void vn_handle_device_buffer_reqs(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
+				  struct vn_decoder *d);
+void vn_handle_external_buffer_props(struct vn_exec *x, const struct vn_cmd_desc *c,
+				     void *args, struct vn_decoder *d);
 /* vn_drm_modifier.c */
 bool vn_drm_modifier_emulated(const struct vn_physical_device_data *pdd);
 void vn_handle_create_image(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,

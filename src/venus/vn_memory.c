@@ -129,6 +129,25 @@ void vn_physical_device_probe(struct venus_renderer *r, const struct vn_instance
 		}
 		free(v);
 	}
+	/* Both opt-in where the host has or lacks the real thing: on NVIDIA
+	 * they let Mesa 25 create a WSI device but slowed Mesa 26
+	 * (docs/PERFORMANCE.md, runs 25-26; docs/graphics.md). */
+	data->dma_buf_emulated = r->emulate_dma_buf;
+	data->sync_fd_emulated = !data->has_ext_semaphore_fd || r->emulate_sync_fd;
+	if (data->has_ext_semaphore_fd && f->GetPhysicalDeviceExternalSemaphoreProperties) {
+		const VkPhysicalDeviceExternalSemaphoreInfo si = {
+			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
+			.handleType = VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_SYNC_FD_BIT };
+		VkExternalSemaphoreProperties sp = {
+			.sType = VK_STRUCTURE_TYPE_EXTERNAL_SEMAPHORE_PROPERTIES };
+		f->GetPhysicalDeviceExternalSemaphoreProperties(pd, &si, &sp);
+		const VkExternalSemaphoreFeatureFlags both = VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT |
+							     VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT;
+		if ((sp.externalSemaphoreFeatures & both) != both)
+			pv_info("venus: the host driver does not both import and export SYNC_FD "
+				"semaphores (Mesa 25 guests then get no VK_KHR_swapchain; "
+				"PEARVISOR_VENUS_EMULATE_SYNC_FD=1 emulates them)");
+	}
 	data->host_ptr_align = os_page_size();
 	VkPhysicalDeviceExternalMemoryHostPropertiesEXT hp = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT };

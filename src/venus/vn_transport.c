@@ -632,13 +632,19 @@ struct sem_ctx {
 	struct vn_object *dev;
 	const struct vn_device_fns *f;
 	VkDevice device;
+	/* the host's own sync_fd import/export may be used (not emulated) */
+	bool native_sync_fd;
 };
 
 static bool sem_ctx_get(struct vn_exec *x, VkDevice device, struct sem_ctx *sc)
 {
 	sc->dev = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice, (uint64_t)(uintptr_t)device);
-	sc->f = sc->dev && sc->dev->data ? &((struct vn_device_data *)sc->dev->data)->fns : NULL;
+	struct vn_device_data *dd = sc->dev ? sc->dev->data : NULL;
+	sc->f = dd ? &dd->fns : NULL;
 	sc->device = device;
+	const struct vn_physical_device_data *pdd =
+		dd && dd->physical_device ? dd->physical_device->data : NULL;
+	sc->native_sync_fd = pdd && !pdd->sync_fd_emulated;
 	return sc->f != NULL;
 }
 
@@ -695,7 +701,7 @@ static void h_import_semaphore_resource(struct vn_exec *x, const struct vn_cmd_d
 		return;
 	}
 	/* A temporary sync_fd import of -1 is "already signaled". */
-	if (sc.f->ImportSemaphoreFdKHR) {
+	if (sc.native_sync_fd && sc.f->ImportSemaphoreFdKHR) {
 		VkImportSemaphoreFdInfoKHR ii = {
 			.sType = VK_STRUCTURE_TYPE_IMPORT_SEMAPHORE_FD_INFO_KHR,
 			.semaphore = info->semaphore,
@@ -722,7 +728,7 @@ static void h_wait_semaphore_resource(struct vn_exec *x, const struct vn_cmd_des
 	if (!a->semaphore)
 		return;
 	/* Exporting a sync_fd consumes the payload like a wait does. */
-	if (sc.f->GetSemaphoreFdKHR) {
+	if (sc.native_sync_fd && sc.f->GetSemaphoreFdKHR) {
 		VkSemaphoreGetFdInfoKHR gi = {
 			.sType = VK_STRUCTURE_TYPE_SEMAPHORE_GET_FD_INFO_KHR,
 			.semaphore = a->semaphore,

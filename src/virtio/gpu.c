@@ -95,6 +95,12 @@ struct gpu_dev {
 
 	uint32_t scanout_res;        /* 0: disabled */
 	struct virtio_gpu_rect scanout_rect;
+	/* The last frame shown before the scanout went away (disabled, its
+	 * resource freed, the device reset): a guest that shuts down turns
+	 * its display off, and the exit screenshot should still show what
+	 * it last had on screen. RGB, last_w x last_h. */
+	uint8_t *last_rgb;
+	uint32_t last_w, last_h;
 
 	struct held_fence held[VIRTQ_MAX_SIZE];
 
@@ -167,15 +173,19 @@ static void res_free(struct gpu_dev *g, struct gpu_res *r)
 	free(r);
 }
 
+static void keep_last_frame(struct gpu_dev *g);
+
 static void res_remove(struct gpu_dev *g, uint32_t id)
 {
 	for (struct gpu_res **p = &g->res[id % GPU_RES_BUCKETS]; *p; p = &(*p)->next) {
 		if ((*p)->id == id) {
 			struct gpu_res *r = *p;
+			if (g->scanout_res == id) {
+				keep_last_frame(g);   /* while it is still found */
+				g->scanout_res = 0;
+			}
 			*p = r->next;
 			g->nr_res--;
-			if (g->scanout_res == id)
-				g->scanout_res = 0;
 			res_free(g, r);
 			return;
 		}
@@ -461,6 +471,7 @@ static uint32_t cmd_set_scanout(struct gpu_dev *g, struct gpu_req *q)
 	if (scanout != 0)
 		return VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID;
 	if (!id) {
+		keep_last_frame(g);
 		g->scanout_res = 0;
 		return VIRTIO_GPU_RESP_OK_NODATA;
 	}
@@ -915,6 +926,7 @@ static void gpu_drop_all(struct gpu_dev *g)
 	/* Held chains die with the rings (reset) or the device; forget them
 	 * first so tearing down contexts pushes nothing. */
 	memset(g->held, 0, sizeof(g->held));
+	keep_last_frame(g);
 	while (g->ctxs)
 		ctx_destroy(g, g->ctxs);
 	for (unsigned b = 0; b < GPU_RES_BUCKETS; b++) {
@@ -972,6 +984,8 @@ static void gpu_destroy(struct virtio_device *dev)
 	}
 	pthread_mutex_lock(&dev->lock);
 	gpu_drop_all(g);
+	free(g->last_rgb);
+	g->last_rgb = NULL;
 	pthread_mutex_unlock(&dev->lock);
 	pthread_cond_destroy(&g->fence_cond);
 	pthread_mutex_destroy(&g->fence_lock);
@@ -982,23 +996,16 @@ static void gpu_destroy(struct virtio_device *dev)
 	free(g);
 }
 
-int virtio_gpu_scanout_rgb(struct virtio_device *dev, uint8_t **rgb, uint32_t *w, uint32_t *h)
+/* The current scanout as RGB; the device lock is held. */
+static int scanout_rgb_locked(struct gpu_dev *g, uint8_t **rgb, uint32_t *w, uint32_t *h)
 {
-	struct gpu_dev *g = TO_GPU(dev);
-	int err = 0;
-
-	pthread_mutex_lock(&dev->lock);
 	struct gpu_res *r = g->scanout_res ? res_find(g, g->scanout_res) : NULL;
-	if (!r || !r->pixels) {
-		err = -ENODATA;
-		goto out;
-	}
+	if (!r || !r->pixels)
+		return -ENODATA;
 	struct virtio_gpu_rect sr = g->scanout_rect;
 	uint8_t *out = malloc((size_t)sr.width * sr.height * 3);
-	if (!out) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!out)
+		return -ENOMEM;
 	/* Byte positions of R, G, B in a pixel, by format name order. */
 	unsigned ri, gi, bi;
 	switch (r->format) {
@@ -1023,7 +1030,39 @@ int virtio_gpu_scanout_rgb(struct virtio_device *dev, uint8_t **rgb, uint32_t *w
 	*rgb = out;
 	*w = sr.width;
 	*h = sr.height;
-out:
+	return 0;
+}
+
+static void keep_last_frame(struct gpu_dev *g)
+{
+	uint8_t *rgb;
+	uint32_t w, h;
+	if (scanout_rgb_locked(g, &rgb, &w, &h))
+		return;
+	free(g->last_rgb);
+	g->last_rgb = rgb;
+	g->last_w = w;
+	g->last_h = h;
+}
+
+int virtio_gpu_scanout_rgb(struct virtio_device *dev, uint8_t **rgb, uint32_t *w, uint32_t *h)
+{
+	struct gpu_dev *g = TO_GPU(dev);
+
+	pthread_mutex_lock(&dev->lock);
+	int err = scanout_rgb_locked(g, rgb, w, h);
+	if (err == -ENODATA && g->last_rgb) {
+		size_t n = (size_t)g->last_w * g->last_h * 3;
+		*rgb = malloc(n);
+		if (*rgb) {
+			memcpy(*rgb, g->last_rgb, n);
+			*w = g->last_w;
+			*h = g->last_h;
+			err = 0;
+		} else {
+			err = -ENOMEM;
+		}
+	}
 	pthread_mutex_unlock(&dev->lock);
 	return err;
 }

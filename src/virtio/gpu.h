@@ -154,8 +154,9 @@ struct virtio_gpu_config {
  * window after destroying it). */
 struct virtio_device *virtio_gpu_create(const struct virtio_gpu_config *cfg);
 
-/* Writes the scanout's current image (as last flushed) to a PNG file.
- * 0, or -ENODATA when no resource is on the scanout, or -errno. Any thread. */
+/* Writes the scanout's current image (as last flushed) to a PNG file; with
+ * the scanout off, the last frame it showed. 0, or -ENODATA when nothing
+ * was ever shown, or -errno. Any thread. */
 int virtio_gpu_screenshot(struct virtio_device *dev, const char *path);
 
 /* Copies the scanout as packed 8-bit RGB (malloc'ed, caller frees). 0 or

@@ -85,10 +85,13 @@ else
 	echo "FAIL venus-pipelined-replay-used (helper ran ${handed:-no} commands)"
 fi
 
-# A newer guest driver: the newest cached sid root, if any.
-root=$(ls -dt /var/cache/pearvisor/roots/sid-* 2>/dev/null | grep -v '\.tmp\.' | head -n 1)
-if [ -z "$root" ] || [ ! -f "$root$icd/virtio_icd.json" ] || ! command -v bash >/dev/null; then
-	echo "SKIP venus-sid-mesa: no cached sid guest root (guest/build-gpu-root.sh sid)"
+# A newer guest driver: the sid root (built on a cold machine, then cached;
+# 31-venus-vtest uses the same one).
+echo "[sid] guest root (guest/build-gpu-root.sh sid, cached under /var/cache/pearvisor/roots)..."
+root=$(timeout 2400 sh guest/build-gpu-root.sh sid 2>"$work/root-sid.log" | tail -n 1)
+if [ -z "$root" ] || [ ! -f "$root/.pv-root-complete" ] || [ ! -f "$root$icd/virtio_icd.json" ]; then
+	tail -n 20 "$work/root-sid.log"
+	echo "FAIL venus-sid-root (no usable sid guest root)"
 	exit 0
 fi
 bin=$work/bin

@@ -32,10 +32,12 @@ logs=$top/build/test-logs
 mkdir -p "$logs"
 server=
 server2=
+server3=
 
 cleanup() {
 	[ -n "$server" ] && kill "$server" 2>/dev/null
 	[ -n "$server2" ] && kill "$server2" 2>/dev/null
+	[ -n "$server3" ] && kill "$server3" 2>/dev/null
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -90,6 +92,41 @@ for s in $roots_ok; do
 		tail -10 "$work/vkmark-$s.txt"; fail "vkmark-$s-all-scenes (exit $st, $n scenes)"
 	fi
 done
+
+# A host driver without VK_EXT_external_memory_dma_buf (NVIDIA's): Mesa 25
+# then shows no VK_KHR_swapchain unless the renderer emulates it
+# (src/venus/vn_dma_buf.c). PEARVISOR_VENUS_EMULATE_DMA_BUF=1 makes a
+# server on lavapipe behave so (never enables the host's, takes DMA_BUF out
+# of every request); trixie's vkmark must still run, and the server must
+# say it took DMA_BUF out of the WSI images' requests.
+case " $roots_ok " in
+*" trixie "*)
+	progress "vkmark (trixie) against a server emulating dma-buf"
+	sock3=$work/vtest-dmabuf.sock
+	PEARVISOR_VENUS_EMULATE_DMA_BUF=1 VK_DRIVER_FILES=${PV_GFX_SERVER_ICD:-/usr/share/vulkan/icd.d/lvp_icd.json} \
+		"$B/pearvisor" gpu-server --socket "$sock3" >"$work/server3.log" 2>&1 &
+	server3=$!
+	if wait_listening "$server3" "$work/server3.log"; then
+		VTEST_SOCKET_NAME=$sock3 timeout 300 bash tests/venus/in-root.sh "$root_trixie" -- \
+			vkmark --winsys headless -s 320x240 -b clear:duration=1 -b cube:duration=1 \
+			-b texture:anisotropy=16:duration=1 >"$work/vkmark-dmabuf.txt" 2>&1
+		st=$?
+	else
+		st=99
+	fi
+	kill "$server3" 2>/dev/null
+	wait "$server3" 2>/dev/null
+	{ echo "== trixie, server emulating dma-buf"; cat "$work/vkmark-dmabuf.txt"; } >>"$vklog"
+	cat "$work/server3.log" >>"$logs/35-graphics-servers.log"
+	n=$(grep -c '^\[.*FPS:' "$work/vkmark-dmabuf.txt")
+	k=$(sed -n 's/.*took DMA_BUF out of \([0-9]*\) external-memory requests.*/\1/p' "$work/server3.log" | head -n 1)
+	if [ $st -eq 0 ] && [ "$n" -eq 3 ] && [ "${k:-0}" -gt 0 ]; then
+		pass "vkmark-trixie-emulated-dma-buf ($n scenes, DMA_BUF taken out of $k requests)"
+	else
+		tail -10 "$work/vkmark-dmabuf.txt"; fail "vkmark-trixie-emulated-dma-buf (exit $st, $n scenes, ${k:-no} requests)"
+	fi
+	;;
+esac
 
 # The native baseline's headless WSI on drivers without one (NVIDIA's):
 # our layer (bench/headless-wsi) must carry vkmark natively through every

@@ -20,6 +20,9 @@ static struct venus_renderer *renderer(void)
 {
 	static struct venus_renderer *r;
 	struct venus_renderer_options o = { { 0 } };
+	/* Fence attach is opt-in; venus_device_life_cycle_and_semaphore_resources
+	 * holds it to its contract. */
+	setenv("PEARVISOR_VENUS_FENCE_ATTACH", "1", 1);
 	if (!r)
 		CHECK_EQ(venus_renderer_create(&o, &r), 0);
 	return r;
