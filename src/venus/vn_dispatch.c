@@ -49,6 +49,14 @@ struct vn_physical_device_data *vn_physical_device_data_of(struct vn_exec *x, Vk
 	return o ? o->data : NULL;
 }
 
+struct vn_physical_device_data *vn_physical_device_data_of_device(struct vn_exec *x, VkDevice dev)
+{
+	struct vn_object *o = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice,
+						   (uint64_t)(uintptr_t)dev);
+	struct vn_device_data *dd = o ? o->data : NULL;
+	return dd && dd->physical_device ? dd->physical_device->data : NULL;
+}
+
 static const void *fns_for(struct vn_object *first, uint8_t level)
 {
 	if (level == VN_LEVEL_INSTANCE) {

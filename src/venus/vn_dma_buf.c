@@ -27,14 +27,6 @@ bool vn_dma_buf_emulated(const struct vn_physical_device_data *pdd)
 	return pdd && pdd->dma_buf_emulated;
 }
 
-static struct vn_physical_device_data *pdd_of_device(struct vn_exec *x, VkDevice dev)
-{
-	struct vn_object *o = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice,
-						   (uint64_t)(uintptr_t)dev);
-	struct vn_device_data *dd = o ? o->data : NULL;
-	return dd && dd->physical_device ? dd->physical_device->data : NULL;
-}
-
 /* Takes DMA_BUF out of the external-memory requests in a decoded chain
  * (ours to edit); a request left with no handle type is unlinked, since
  * an empty one still means "external" to some drivers. */
@@ -67,7 +59,7 @@ static void strip_chain(struct vn_exec *x, const void **head)
 
 void vn_dma_buf_strip_image(struct vn_exec *x, VkDevice dev, VkImageCreateInfo *ci)
 {
-	if (ci && vn_dma_buf_emulated(pdd_of_device(x, dev)))
+	if (ci && vn_dma_buf_emulated(vn_physical_device_data_of_device(x, dev)))
 		strip_chain(x, &ci->pNext);
 }
 
@@ -75,7 +67,7 @@ void vn_handle_create_buffer(struct vn_exec *x, const struct vn_cmd_desc *c, voi
 			     struct vn_decoder *d)
 {
 	struct vn_args_vkCreateBuffer *a = args;
-	if (a->pCreateInfo && vn_dma_buf_emulated(pdd_of_device(x, a->device)))
+	if (a->pCreateInfo && vn_dma_buf_emulated(vn_physical_device_data_of_device(x, a->device)))
 		strip_chain(x, &((VkBufferCreateInfo *)a->pCreateInfo)->pNext);
 	vn_dispatch_generic(x, c, args, d);
 }
@@ -84,7 +76,7 @@ void vn_handle_device_buffer_reqs(struct vn_exec *x, const struct vn_cmd_desc *c
 				  struct vn_decoder *d)
 {
 	struct vn_args_vkGetDeviceBufferMemoryRequirements *a = args;
-	if (a->pInfo && a->pInfo->pCreateInfo && vn_dma_buf_emulated(pdd_of_device(x, a->device)))
+	if (a->pInfo && a->pInfo->pCreateInfo && vn_dma_buf_emulated(vn_physical_device_data_of_device(x, a->device)))
 		strip_chain(x, &((VkBufferCreateInfo *)a->pInfo->pCreateInfo)->pNext);
 	vn_dispatch_generic(x, c, args, d);
 }

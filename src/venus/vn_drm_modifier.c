@@ -16,14 +16,6 @@
 
 #define DRM_MOD_LINEAR 0ull
 
-static struct vn_physical_device_data *pdd_of_device(struct vn_exec *x, VkDevice dev)
-{
-	struct vn_object *o = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice,
-						   (uint64_t)(uintptr_t)dev);
-	struct vn_device_data *dd = o ? o->data : NULL;
-	return dd && dd->physical_device ? dd->physical_device->data : NULL;
-}
-
 bool vn_drm_modifier_emulated(const struct vn_physical_device_data *pdd)
 {
 	return pdd && !pdd->has_drm_format_modifier;
@@ -75,7 +67,7 @@ void vn_handle_create_image(struct vn_exec *x, const struct vn_cmd_desc *c,
 {
 	struct vn_args_vkCreateImage *a = args;
 	vn_dma_buf_strip_image(x, a->device, (VkImageCreateInfo *)a->pCreateInfo);
-	if (a->pCreateInfo && vn_drm_modifier_emulated(pdd_of_device(x, a->device)) &&
+	if (a->pCreateInfo && vn_drm_modifier_emulated(vn_physical_device_data_of_device(x, a->device)) &&
 	    !rewrite_image_info((VkImageCreateInfo *)a->pCreateInfo)) {
 		a->ret = VK_ERROR_INVALID_DRM_FORMAT_MODIFIER_PLANE_LAYOUT_EXT;
 		return;
@@ -90,7 +82,7 @@ void vn_handle_device_image_reqs(struct vn_exec *x, const struct vn_cmd_desc *c,
 	if (a->pInfo)
 		vn_dma_buf_strip_image(x, a->device, (VkImageCreateInfo *)a->pInfo->pCreateInfo);
 	if (a->pInfo && a->pInfo->pCreateInfo &&
-	    vn_drm_modifier_emulated(pdd_of_device(x, a->device)) &&
+	    vn_drm_modifier_emulated(vn_physical_device_data_of_device(x, a->device)) &&
 	    !rewrite_image_info((VkImageCreateInfo *)a->pInfo->pCreateInfo)) {
 		if (a->pMemoryRequirements)
 			memset(&a->pMemoryRequirements->memoryRequirements, 0,
@@ -159,7 +151,7 @@ void vn_handle_image_modifier_props(struct vn_exec *x, const struct vn_cmd_desc 
 				    void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkGetImageDrmFormatModifierPropertiesEXT *a = args;
-	if (!vn_drm_modifier_emulated(pdd_of_device(x, a->device))) {
+	if (!vn_drm_modifier_emulated(vn_physical_device_data_of_device(x, a->device))) {
 		vn_dispatch_generic(x, c, args, d);
 		return;
 	}
@@ -177,7 +169,7 @@ void vn_handle_image_subresource_layout(struct vn_exec *x, const struct vn_cmd_d
 {
 	struct vn_args_vkGetImageSubresourceLayout *a = args;
 	/* A LINEAR-modifier image has one memory plane: the colour aspect. */
-	if (a->pSubresource && vn_drm_modifier_emulated(pdd_of_device(x, a->device)) &&
+	if (a->pSubresource && vn_drm_modifier_emulated(vn_physical_device_data_of_device(x, a->device)) &&
 	    a->pSubresource->aspectMask == VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT)
 		((VkImageSubresource *)a->pSubresource)->aspectMask = VK_IMAGE_ASPECT_COLOR_BIT;
 	vn_dispatch_generic(x, c, args, d);

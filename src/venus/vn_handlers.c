@@ -425,11 +425,7 @@ static void h_create_semaphore(struct vn_exec *x, const struct vn_cmd_desc *c,
 			       void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkCreateSemaphore *a = args;
-	struct vn_object *dev = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkDevice,
-						     (uint64_t)(uintptr_t)a->device);
-	struct vn_device_data *dd = dev ? dev->data : NULL;
-	struct vn_physical_device_data *pdd =
-		dd && dd->physical_device ? dd->physical_device->data : NULL;
+	struct vn_physical_device_data *pdd = vn_physical_device_data_of_device(x, a->device);
 	if (pdd && pdd->sync_fd_emulated && a->pCreateInfo) {
 		/* The export request is the emulation's to honour, not the
 		 * host driver's (the decoded chain is ours to edit). */

@@ -258,6 +258,8 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size);
 struct vn_object *vn_owner(struct vn_object *o, uint32_t type);
 /* The renderer's data for a guest VkPhysicalDevice, or NULL. */
 struct vn_physical_device_data *vn_physical_device_data_of(struct vn_exec *x, VkPhysicalDevice pd);
+/* The same through a VkDevice the context created; NULL if unknown. */
+struct vn_physical_device_data *vn_physical_device_data_of_device(struct vn_exec *x, VkDevice dev);
 void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			 struct vn_decoder *d);
 
