@@ -433,21 +433,30 @@ run_perf() {
 	done
 }
 
+# traced MODE NAME TRACE_LINES TIMELINE_PREFIX -- PROG ARGS: runs a client
+# with the server tracing (PEARVISOR_VENUS_TRACE) and writing its vtest
+# timeline; keeps the trace's last lines and the timelines (xz) in $OUT.
+traced() {
+	local mode=$1 name=$2 lines=$3 tlp=$4 f
+	shift 4
+	rm -rf "$R/tmp/tl" && mkdir -p "$R/tmp/tl"
+	srv_env=(PEARVISOR_VENUS_TRACE=1 PEARVISOR_VTEST_TIMELINE=/tmp/tl)
+	client "$mode" 60 "$OUT/$name-$mode.log" "$@"
+	srv_env=()
+	grep -h ' trace ' "$OUT/server-$mode.log" | tail -n "$lines" >"$OUT/trace-${name%trace}-$mode.txt"
+	for f in "$R"/tmp/tl/*.tl; do
+		[ -e "$f" ] && xz -T2 -c "$f" >"$OUT/$tlp-$mode-$(basename "$f").xz"
+	done
+}
+
 # Where a vkmark frame's time goes: the server's event timeline of a
 # short run of three scenes (per-frame breakdown:
 # bench/h100/vtest-gaps.py, run where the results land).
 run_vkmarktrace() {
 	local mode=$1
 	ours "$mode" || return 0
-	rm -rf "$R/tmp/tl" && mkdir -p "$R/tmp/tl"
-	srv_env=(PEARVISOR_VENUS_TRACE=1 PEARVISOR_VTEST_TIMELINE=/tmp/tl)
-	client "$mode" 60 "$OUT/vkmarktrace-$mode.log" -- /usr/bin/vkmark --winsys headless -s 800x600 \
+	traced "$mode" vkmarktrace 60 vkmark-timeline -- /usr/bin/vkmark --winsys headless -s 800x600 \
 		-b clear:duration=2 -b cube:duration=2 -b shading:shading=phong:duration=2
-	srv_env=()
-	grep -h ' trace ' "$OUT/server-$mode.log" | tail -n 60 >"$OUT/trace-vkmark-$mode.txt"
-	for f in "$R"/tmp/tl/*.tl; do
-		[ -e "$f" ] && xz -T2 -c "$f" >"$OUT/vkmark-timeline-$mode-$(basename "$f").xz"
-	done
 	log "$mode: traced vkmark"
 }
 
@@ -483,14 +492,7 @@ run_mode() {
 	if want llamatrace && ours "$mode"; then
 		# With the server's event timeline of the client (per-graph
 		# breakdown: bench/h100/timeline.py, run where the results land).
-		rm -rf "$R/tmp/tl" && mkdir -p "$R/tmp/tl"
-		srv_env=(PEARVISOR_VENUS_TRACE=1 PEARVISOR_VTEST_TIMELINE=/tmp/tl)
-		client "$mode" 60 "$OUT/llamatrace-$mode.log" -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 128 -r 1 -ngl 99 -dev Vulkan0 -o md
-		srv_env=()
-		grep -h ' trace ' "$OUT/server-$mode.log" | tail -n 24 >"$OUT/trace-llama-$mode.txt"
-		for f in "$R"/tmp/tl/*.tl; do
-			[ -e "$f" ] && xz -T2 -c "$f" >"$OUT/timeline-$mode-$(basename "$f").xz"
-		done
+		traced "$mode" llamatrace 24 timeline -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 128 -r 1 -ngl 99 -dev Vulkan0 -o md
 		log "$mode: traced llama-bench tg64"
 	fi
 	want vkmarktrace && run_vkmarktrace "$mode"
