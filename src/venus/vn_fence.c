@@ -317,6 +317,24 @@ static int enqueue(struct venus_context *ctx, struct vn_timeline *tl, struct vn_
 	return 0;
 }
 
+/* Queues a silent request for an attached fence nobody took: the timeline
+ * waits for it and pools it, retiring nothing. Called with tl->lock held;
+ * false when it could not be queued (the caller must wait for it). */
+static bool enqueue_silent(struct venus_context *ctx, struct vn_timeline *tl, VkFence f,
+			   VkDevice device, struct vn_device_data *dd)
+{
+	struct vn_fence_req *req = calloc(1, sizeof(*req));
+	if (!req)
+		return false;
+	*req = (struct vn_fence_req){ .ring_idx = tl->idx, .fence = f, .device = device,
+				      .dd = dd, .silent = true };
+	if (enqueue(ctx, tl, req)) {
+		free(req);
+		return false;
+	}
+	return true;
+}
+
 /*
  * The fence attached to the guest's own vkQueueSubmit on this queue, if
  * it still covers everything submitted to the queue (nothing was submitted
@@ -346,17 +364,10 @@ static VkFence claim_attached(struct venus_context *ctx, struct vn_timeline *tl,
 	pthread_mutex_unlock(&q->lock);
 	if (!f || current)
 		return f;
-	struct vn_fence_req *old = calloc(1, sizeof(*old));
-	if (old) {
-		*old = (struct vn_fence_req){ .ring_idx = tl->idx, .fence = f, .device = *device,
-					      .dd = *dd, .silent = true };
-		if (!enqueue(ctx, tl, old))
-			return VK_NULL_HANDLE;
-		free(old);
-	}
 	/* Nowhere to wait for it: wait here rather than leak or free a
 	 * fence the driver may still signal. */
-	wait_and_put(*dd, *device, f);
+	if (!enqueue_silent(ctx, tl, f, *device, *dd))
+		wait_and_put(*dd, *device, f);
 	return VK_NULL_HANDLE;
 }
 
@@ -424,20 +435,14 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 static void put_stale(struct venus_context *ctx, int ring_idx, VkFence f, VkDevice device,
 		      struct vn_device_data *dd)
 {
+	bool queued = false;
 	if (ring_idx > 0 && ring_idx < VN_MAX_TIMELINES) {
 		struct vn_timeline *tl = &ctx->tl[ring_idx];
-		struct vn_fence_req *old = calloc(1, sizeof(*old));
 		pthread_mutex_lock(&tl->lock);
-		if (old) {
-			*old = (struct vn_fence_req){ .ring_idx = (uint32_t)ring_idx, .fence = f,
-						      .device = device, .dd = dd, .silent = true };
-			if (!enqueue(ctx, tl, old))
-				old = NULL, f = VK_NULL_HANDLE;
-		}
+		queued = enqueue_silent(ctx, tl, f, device, dd);
 		pthread_mutex_unlock(&tl->lock);
-		free(old);
 	}
-	if (f)
+	if (!queued)
 		wait_and_put(dd, device, f);
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "os/log.h"
+#include "os/util.h"
 #include "venus/vn_internal.h"
 
 #define VN_MIN_API VK_MAKE_API_VERSION(0, 1, 1, 0)
@@ -81,6 +82,26 @@ static VkExtensionProperties *host_instance_exts(uint32_t *n)
 	return v;
 }
 
+/* Device extensions the renderer can emulate (each file's header says
+ * how): listed to the guest when emulated and not the host's already, and
+ * never reported as dropped at vkCreateDevice. */
+static const char *const emulated_exts[] = {
+	"VK_KHR_external_semaphore_fd",     /* h_external_semaphore_props */
+	"VK_EXT_image_drm_format_modifier", /* vn_drm_modifier.c */
+	"VK_EXT_external_memory_dma_buf",   /* vn_dma_buf.c */
+};
+
+static bool ext_emulated(const struct vn_physical_device_data *pdd, const char *name)
+{
+	if (!strcmp(name, emulated_exts[0]))
+		return pdd && pdd->sync_fd_emulated;
+	if (!strcmp(name, emulated_exts[1]))
+		return vn_drm_modifier_emulated(pdd);
+	if (!strcmp(name, emulated_exts[2]))
+		return vn_dma_buf_emulated(pdd);
+	return false;
+}
+
 static VkExtensionProperties *host_device_exts(const struct vn_instance_fns *f,
 					       VkPhysicalDevice pd, uint32_t *n)
 {
@@ -89,7 +110,7 @@ static VkExtensionProperties *host_device_exts(const struct vn_instance_fns *f,
 	    f->EnumerateDeviceExtensionProperties(pd, NULL, n, NULL) != VK_SUCCESS)
 		return NULL;
 	/* Room for the emulated ones h_enumerate_device_exts appends. */
-	VkExtensionProperties *v = calloc(*n + 3, sizeof(*v));
+	VkExtensionProperties *v = calloc(*n + ARRAY_SIZE(emulated_exts), sizeof(*v));
 	if (v && f->EnumerateDeviceExtensionProperties(pd, NULL, n, v) < 0)
 		*n = 0;
 	return v;
@@ -358,26 +379,15 @@ static void h_enumerate_device_exts(struct vn_exec *x, const struct vn_cmd_desc 
 			host[k].specVersion = pe->spec_version;
 		k++;
 	}
-	/* Emulated (see h_external_semaphore_props); host has room for it. */
-	const struct vn_extension_info *sfd = protocol_ext("VK_KHR_external_semaphore_fd");
+	/* Emulated ones the host lacks (one forced on where the host has it
+	 * stays listed once, as the host's); host_device_exts left room. */
 	struct vn_physical_device_data *pdd = po->data;
-	if (host && sfd && pdd && !pdd->has_ext_semaphore_fd) {
-		snprintf(host[k].extensionName, sizeof(host[k].extensionName), "%s", sfd->name);
-		host[k].specVersion = sfd->spec_version;
-		k++;
-	}
-	const struct vn_extension_info *mod = protocol_ext("VK_EXT_image_drm_format_modifier");
-	if (host && mod && vn_drm_modifier_emulated(pdd)) {
-		snprintf(host[k].extensionName, sizeof(host[k].extensionName), "%s", mod->name);
-		host[k].specVersion = mod->spec_version;
-		k++;
-	}
-	/* vn_dma_buf.c; PEARVISOR_VENUS_EMULATE_DMA_BUF=1 also emulates it
-	 * where the host has it (then it is listed once, as the host's). */
-	const struct vn_extension_info *dmabuf = protocol_ext("VK_EXT_external_memory_dma_buf");
-	if (host && dmabuf && vn_dma_buf_emulated(pdd) && !pdd->has_dma_buf) {
-		snprintf(host[k].extensionName, sizeof(host[k].extensionName), "%s", dmabuf->name);
-		host[k].specVersion = dmabuf->spec_version;
+	for (size_t i = 0; host && i < ARRAY_SIZE(emulated_exts); i++) {
+		const struct vn_extension_info *pe = protocol_ext(emulated_exts[i]);
+		if (!pe || !ext_emulated(pdd, pe->name) || list_has(host, k, pe->name))
+			continue;
+		snprintf(host[k].extensionName, sizeof(host[k].extensionName), "%s", pe->name);
+		host[k].specVersion = pe->spec_version;
 		k++;
 	}
 	a->ret = emit_props(host, k, a->pPropertyCount, a->pProperties);
@@ -488,13 +498,12 @@ static void h_create_device(struct vn_exec *x, const struct vn_cmd_desc *c,
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < ci.enabledExtensionCount; i++) {
 		const char *e = ci.ppEnabledExtensionNames[i];
-		/* Emulated: never the host's, even where it has one. */
-		if (vn_dma_buf_emulated(pdd) && !strcmp(e, "VK_EXT_external_memory_dma_buf"))
+		/* Emulated dma-buf: never the host's, even where it has one. */
+		if (vn_dma_buf_emulated(pdd) && !strcmp(e, emulated_exts[2]))
 			continue;
 		if (host && list_has(host, n, e) && protocol_ext(e))
 			names[k++] = e;
-		else if (!(vn_drm_modifier_emulated(pdd) && !strcmp(e, "VK_EXT_image_drm_format_modifier")) &&
-			 !(!pdd->has_ext_semaphore_fd && !strcmp(e, "VK_KHR_external_semaphore_fd")))
+		else if (!ext_emulated(pdd, e))
 			pv_warn("venus: ctx %u: dropping device extension %s (not on host)",
 				x->ctx->id, e);
 	}

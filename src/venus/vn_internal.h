@@ -51,8 +51,8 @@ struct venus_renderer {
 	 * costs a wake-up, tens of µs on an idle many-core host; spinning
 	 * pays for that with a core, which a 2-core host cannot spare. */
 	uint64_t spin_ns;
-	/* PEARVISOR_VENUS_FENCE_ATTACH=0 turns off fences riding on the
-	 * guest's own submits (vn_fence.c); for A/B measurements. */
+	/* PEARVISOR_VENUS_FENCE_ATTACH=1: fences ride on the guest's own
+	 * submits (vn_fence.c). Off by default: slower vkmark on the H100. */
 	bool fence_attach;
 	bool emulate_dma_buf; /* PEARVISOR_VENUS_EMULATE_DMA_BUF=1 */
 	bool emulate_sync_fd; /* PEARVISOR_VENUS_EMULATE_SYNC_FD=1 */

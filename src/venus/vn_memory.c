@@ -129,9 +129,9 @@ void vn_physical_device_probe(struct venus_renderer *r, const struct vn_instance
 		}
 		free(v);
 	}
-	/* Both opt-in where the host has or lacks the real thing: on NVIDIA
-	 * they let Mesa 25 create a WSI device but slowed Mesa 26
-	 * (docs/PERFORMANCE.md, runs 25-26; docs/graphics.md). */
+	/* Both opt-in on hosts with the real thing or without: on NVIDIA they
+	 * let Mesa 25 create a WSI device, whose vkmark then hangs on its
+	 * first fence (docs/PERFORMANCE.md, runs 25-28; docs/graphics.md). */
 	data->dma_buf_emulated = r->emulate_dma_buf;
 	data->sync_fd_emulated = !data->has_ext_semaphore_fd || r->emulate_sync_fd;
 	if (data->has_ext_semaphore_fd && f->GetPhysicalDeviceExternalSemaphoreProperties) {
