@@ -22,6 +22,8 @@
 #                 perf options $PV_ALT_VN_PERF, for A/B runs of a setting
 #   pearvisor_alt2  likewise with $PV_ALT2_ENV, served by pv/pearvisor.alt
 #                 when bundled (an A/B of two builds)
+#                 ($PV_ALT_CLIENT_ENV / $PV_ALT2_CLIENT_ENV: more guest-side
+#                 environment for these two)
 #   virgl         Mesa Venus (vtest) -> virgl_test_server --venus -> driver
 #   native_trixie, pearvisor_trixie, pearvisor_alt_trixie
 #                 the client from the bundled Debian trixie userspace
@@ -123,7 +125,8 @@ tbo=$(cd "$R" && ls usr/libexec/x86_64-linux-gnu/llama.cpp-tests/test-backend-op
 common_env=(PATH=/usr/bin:/bin:/usr/sbin:/sbin HOME=/tmp LANG=C.UTF-8 GGML_VK_VISIBLE_DEVICES=0)
 host_env=(VK_DRIVER_FILES=$host_icd LD_LIBRARY_PATH=$host_ld)
 [ -n "$host_egl" ] && host_env+=(__EGL_VENDOR_LIBRARY_FILENAMES=$host_egl)
-venus_env=(VK_DRIVER_FILES=/usr/share/vulkan/icd.d/virtio_icd.json VN_DEBUG=vtest,init,result
+# PV_VN_DEBUG: the guest driver's VN_DEBUG (e.g. init,result,wsi,vtest).
+venus_env=(VK_DRIVER_FILES=/usr/share/vulkan/icd.d/virtio_icd.json VN_DEBUG=${PV_VN_DEBUG:-vtest,init,result}
 	VTEST_SOCKET_NAME=/tmp/vtest.sock)
 
 # crun SECONDS LOGFILE ENV... -- PROGRAM ARGS...: run in the chroot.
@@ -206,6 +209,14 @@ client() {
 		done
 		[ "$merged" = yes ] || envs+=("VN_PERF=$PV_ALT_VN_PERF")
 	fi
+	# PV_ALT_CLIENT_ENV / PV_ALT2_CLIENT_ENV: more guest-side environment
+	# (space-separated VAR=value) for pearvisor_alt / pearvisor_alt2, e.g.
+	# MESA_VK_WSI_DEBUG=linear.
+	# shellcheck disable=SC2206
+	case ${mode%_trixie} in
+	pearvisor_alt) envs+=(${PV_ALT_CLIENT_ENV:-}) ;;
+	pearvisor_alt2) envs+=(${PV_ALT2_CLIENT_ENV:-}) ;;
+	esac
 	# *_trixie: the same mode with the client in the trixie root (crun
 	# reads croot).
 	local rc base=$mode croot=$R
@@ -273,7 +284,8 @@ run_micro() {
 	grep -h ' trace ' "$OUT/server-$mode.log" >"$OUT/trace-$mode.txt" 2>/dev/null
 }
 
-# vkmark --winsys headless, every default scene, PV_VKMARK_DURATION s each.
+# vkmark --winsys headless, every default scene, PV_VKMARK_DURATION s each,
+# within PV_VKMARK_CAP s (default 120) per mode.
 # Natively the headless surface and swapchain come from our layer
 # (bench/headless-wsi: NVIDIA's driver has no VK_EXT_headless_surface), the
 # same on every driver; through Venus from the guest's Mesa WSI.
@@ -284,7 +296,7 @@ run_vkmark() {
 		layer=(VK_LAYER_PATH=/pv/headless-wsi VK_INSTANCE_LAYERS=VK_LAYER_PEARVISOR_headless_wsi
 			PV_HEADLESS_WSI_DEBUG=1) ;;
 	esac
-	client "$mode" 120 "$lf" "${layer[@]}" -- /usr/bin/vkmark --winsys headless -s 800x600 -b ":duration=$d"
+	client "$mode" "${PV_VKMARK_CAP:-120}" "$lf" "${layer[@]}" -- /usr/bin/vkmark --winsys headless -s 800x600 -b ":duration=$d"
 	awk -v m="$mode" '/^\[.*FPS:/ { sc=$0; sub(/: FPS:.*/, "", sc); gsub(/ /, "", sc);
 		f=$0; sub(/.*FPS: */, "", f); sub(/ .*/, "", f);
 		print "vkmark:" sc "\t" m "\t" f "\tFPS" }

@@ -115,10 +115,13 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	 * (docs/PERFORMANCE.md, run 25). */
 	const char *fa = getenv("PEARVISOR_VENUS_FENCE_ATTACH");
 	r->fence_attach = fa && *fa && strcmp(fa, "0") != 0;
+	/* -1 (unset): emulated where the host lacks the feature. */
 	const char *ed = getenv("PEARVISOR_VENUS_EMULATE_DMA_BUF");
-	r->emulate_dma_buf = ed && !strcmp(ed, "1");
+	r->emulate_dma_buf = ed && *ed ? !strcmp(ed, "1") : -1;
 	const char *es = getenv("PEARVISOR_VENUS_EMULATE_SYNC_FD");
-	r->emulate_sync_fd = es && !strcmp(es, "1");
+	r->emulate_sync_fd = es && *es ? !strcmp(es, "1") : -1;
+	const char *sp = getenv("PEARVISOR_VENUS_SUBMIT_PROBE");
+	r->submit_probe = sp && !strcmp(sp, "1");
 	const char *pl = getenv("PEARVISOR_VENUS_PIPELINE");
 	r->pipeline = pl && *pl && strcmp(pl, "0") != 0;
 	const char *tr = getenv("PEARVISOR_VENUS_TRACE");
@@ -382,6 +385,10 @@ void venus_context_destroy(struct venus_context *ctx)
 	if (ns)
 		pv_info("venus: ctx %u: emulated dma-buf: took DMA_BUF out of %llu external-memory requests",
 			ctx->id, (unsigned long long)ns);
+	uint64_t no = atomic_load(&ctx->optimal_images);
+	if (no)
+		pv_info("venus: ctx %u: emulated drm modifier: %llu LINEAR-modifier images made "
+			"OPTIMAL (no linear support for their usage)", ctx->id, (unsigned long long)no);
 	vn_trace_fini(&ctx->trace, ctx->id);
 	struct vn_resource *r = ctx->resources;
 	while (r) {

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "os/log.h"
 #include "os/os_thread.h"
@@ -480,6 +481,12 @@ static void queue_submit(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 		}
 	}
 	vn_dispatch_generic(x, c, args, d);
+	/* Mesa sends submits without waiting for their result and then polls
+	 * its feedback memory, which a lost device never writes: without
+	 * this it waits forever (docs/PERFORMANCE.md, run 29). A fatal ring
+	 * makes it give up with an error instead. */
+	if (!d->fatal && *ret == VK_ERROR_DEVICE_LOST)
+		vn_context_set_lost(ctx, "the host driver lost the device (vkQueueSubmit)");
 	if (!mine)
 		return;
 	*fence = VK_NULL_HANDLE;
@@ -505,11 +512,93 @@ static void queue_submit(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 		put_stale(ctx, ring_idx, prev, prev_device, prev_dd);
 }
 
+/* At debug level, what each submit waits on and signals: the handles are
+ * the host's, as the semaphore-resource helpers (vn_transport.c) log
+ * them, so a guest stuck in a fence wait can be matched to the submit
+ * that never ran. */
+static void log_submit(const struct venus_context *ctx, VkQueue queue, uint32_t i,
+		       uint32_t ncmd, VkFence fence,
+		       VkResult ret, const char *waits, const char *signals)
+{
+	pv_debug("venus: ctx %u submit queue %p batch %u: %u cmd, wait [%s], signal [%s], "
+		 "fence %p: %d", ctx->id, (void *)queue, i, ncmd, waits, signals,
+		 (void *)fence, ret);
+}
+
+static void append_handle(char *buf, size_t size, const void *h)
+{
+	size_t n = strlen(buf);
+	if (n + 20 < size)
+		snprintf(buf + n, size - n, "%s%p", n ? " " : "", h);
+}
+
+static void log_submit1(const struct venus_context *ctx, const struct vn_args_vkQueueSubmit *a)
+{
+	for (uint32_t i = 0; a->pSubmits && i < a->submitCount; i++) {
+		const VkSubmitInfo *s = &a->pSubmits[i];
+		char w[256] = "", g[256] = "";
+		for (uint32_t j = 0; s->pWaitSemaphores && j < s->waitSemaphoreCount; j++)
+			append_handle(w, sizeof(w), (void *)s->pWaitSemaphores[j]);
+		for (uint32_t j = 0; s->pSignalSemaphores && j < s->signalSemaphoreCount; j++)
+			append_handle(g, sizeof(g), (void *)s->pSignalSemaphores[j]);
+		log_submit(ctx, a->queue, i, s->commandBufferCount, a->fence, a->ret, w, g);
+	}
+	if (!a->submitCount)
+		log_submit(ctx, a->queue, 0, 0, a->fence, a->ret, "", "");
+}
+
+static void log_submit2(const struct venus_context *ctx, const struct vn_args_vkQueueSubmit2 *a)
+{
+	for (uint32_t i = 0; a->pSubmits && i < a->submitCount; i++) {
+		const VkSubmitInfo2 *s = &a->pSubmits[i];
+		char w[256] = "", g[256] = "";
+		for (uint32_t j = 0; s->pWaitSemaphoreInfos && j < s->waitSemaphoreInfoCount; j++)
+			append_handle(w, sizeof(w), (void *)s->pWaitSemaphoreInfos[j].semaphore);
+		for (uint32_t j = 0; s->pSignalSemaphoreInfos && j < s->signalSemaphoreInfoCount; j++)
+			append_handle(g, sizeof(g), (void *)s->pSignalSemaphoreInfos[j].semaphore);
+		log_submit(ctx, a->queue, i, s->commandBufferInfoCount, a->fence, a->ret, w, g);
+	}
+	if (!a->submitCount)
+		log_submit(ctx, a->queue, 0, 0, a->fence, a->ret, "", "");
+}
+
+/*
+ * A diagnostic (PEARVISOR_VENUS_SUBMIT_PROBE=1, with PEARVISOR_LOG=debug
+ * for the submits themselves): after each submit, a fence on the same
+ * queue, waited for up to 2 s, says whether the queue drained. The first
+ * submit after which it does not is where a guest's fence wait sticks. It
+ * serializes the GPU; never for measuring.
+ */
+void vn_queue_probe(struct vn_exec *x, VkQueue queue, const char *what)
+{
+	struct vn_object *qo = vn_objects_of_handle(&x->ctx->objs, VN_OBJ_VkQueue,
+						    (uint64_t)(uintptr_t)queue);
+	VkDevice device;
+	struct vn_device_data *dd;
+	VkFence f = qo ? queue_fence(qo, &device, &dd) : VK_NULL_HANDLE;
+	if (!f) {
+		pv_info("venus: ctx %u probe after %s: no fence", x->ctx->id, what);
+		return;
+	}
+	uint64_t t0 = os_now_ns();
+	VkResult r = dd->fns.WaitForFences(device, 1, &f, VK_TRUE, 2000000000ull);
+	pv_info("venus: ctx %u probe after %s on queue %p: %s after %.3f ms", x->ctx->id, what,
+		(void *)queue, r == VK_SUCCESS ? "drained" : r == VK_TIMEOUT ? "STUCK" : "failed",
+		(double)(os_now_ns() - t0) / 1e6);
+	/* A fence still pending stays in the driver's hands (leaked). */
+	if (r == VK_SUCCESS)
+		fence_put(dd, device, f, true);
+}
+
 void vn_handle_queue_submit(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			    struct vn_decoder *d)
 {
 	struct vn_args_vkQueueSubmit *a = args;
 	queue_submit(x, c, args, d, a->queue, &a->fence, &a->ret);
+	if (!d->fatal && pv_log_enabled(PV_LOG_DEBUG))
+		log_submit1(x->ctx, a);
+	if (!d->fatal && x->ctx->r->submit_probe)
+		vn_queue_probe(x, a->queue, "vkQueueSubmit");
 }
 
 void vn_handle_queue_submit2(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
@@ -517,6 +606,10 @@ void vn_handle_queue_submit2(struct vn_exec *x, const struct vn_cmd_desc *c, voi
 {
 	struct vn_args_vkQueueSubmit2 *a = args;
 	queue_submit(x, c, args, d, a->queue, &a->fence, &a->ret);
+	if (!d->fatal && pv_log_enabled(PV_LOG_DEBUG))
+		log_submit2(x->ctx, a);
+	if (!d->fatal && x->ctx->r->submit_probe)
+		vn_queue_probe(x, a->queue, "vkQueueSubmit2");
 }
 
 void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,

@@ -692,6 +692,7 @@ vn_handler_fn vn_handler_for(uint32_t t)
 	case VN_CMD_vkGetPhysicalDeviceImageFormatProperties2: return vn_handle_image_format_props2;
 	case VN_CMD_vkGetImageDrmFormatModifierPropertiesEXT: return vn_handle_image_modifier_props;
 	case VN_CMD_vkGetImageSubresourceLayout: return vn_handle_image_subresource_layout;
+	case VN_CMD_vkGetImageSubresourceLayout2: return vn_handle_image_subresource_layout2;
 	case VN_CMD_vkAllocateMemory: return vn_handle_allocate_memory;
 	case VN_CMD_vkGetPhysicalDeviceMemoryProperties: return vn_handle_memory_props;
 	case VN_CMD_vkGetPhysicalDeviceMemoryProperties2: return vn_handle_memory_props2;

@@ -54,8 +54,11 @@ struct venus_renderer {
 	/* PEARVISOR_VENUS_FENCE_ATTACH=1: fences ride on the guest's own
 	 * submits (vn_fence.c). Off by default: slower vkmark on the H100. */
 	bool fence_attach;
-	bool emulate_dma_buf; /* PEARVISOR_VENUS_EMULATE_DMA_BUF=1 */
-	bool emulate_sync_fd; /* PEARVISOR_VENUS_EMULATE_SYNC_FD=1 */
+	/* PEARVISOR_VENUS_EMULATE_DMA_BUF / _SYNC_FD: 1 on, 0 off, -1 (unset)
+	 * where the host lacks the feature (vn_physical_device_probe). */
+	int emulate_dma_buf;
+	int emulate_sync_fd;
+	bool submit_probe; /* PEARVISOR_VENUS_SUBMIT_PROBE=1: vn_queue_probe */
 	/* PEARVISOR_VENUS_PIPELINE=1: ring threads hand recording calls to a
 	 * helper thread (vn_pipeline.c). Off by default: on the H100 it
 	 * made NVIDIA's recording slower, not faster (docs/PERFORMANCE.md). */
@@ -173,6 +176,7 @@ struct venus_context {
 	_Atomic uint64_t fences_total, fences_attached;
 	/* external-memory requests vn_dma_buf.c took DMA_BUF out of */
 	_Atomic uint64_t dma_buf_stripped;
+	_Atomic uint64_t optimal_images; /* vn_drm_modifier.c */
 	bool fences_ready;
 
 	struct vn_trace trace;
@@ -283,6 +287,7 @@ void vn_dma_buf_strip_image(struct vn_exec *x, VkDevice dev, VkImageCreateInfo *
 bool vn_dma_buf_image_format_query(struct vn_exec *x, VkPhysicalDevice pd,
 				   VkPhysicalDeviceImageFormatInfo2 *info);
 void vn_dma_buf_image_format_answer(VkImageFormatProperties2 *props);
+void vn_queue_probe(struct vn_exec *x, VkQueue queue, const char *what);
 void vn_handle_create_buffer(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			     struct vn_decoder *d);
 void vn_handle_device_buffer_reqs(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
@@ -301,6 +306,8 @@ void vn_handle_image_format_props2(struct vn_exec *x, const struct vn_cmd_desc *
 				   struct vn_decoder *d);
 void vn_handle_image_modifier_props(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 				    struct vn_decoder *d);
+void vn_handle_image_subresource_layout2(struct vn_exec *x, const struct vn_cmd_desc *c,
+					 void *args, struct vn_decoder *d);
 void vn_handle_image_subresource_layout(struct vn_exec *x, const struct vn_cmd_desc *c,
 					void *args, struct vn_decoder *d);
 void vn_handle_get_memory_resource_properties(struct vn_exec *x,

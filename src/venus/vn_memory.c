@@ -129,11 +129,12 @@ void vn_physical_device_probe(struct venus_renderer *r, const struct vn_instance
 		}
 		free(v);
 	}
-	/* Both opt-in on hosts with the real thing or without: on NVIDIA they
-	 * let Mesa 25 create a WSI device, whose vkmark then hangs on its
-	 * first fence (docs/PERFORMANCE.md, runs 25-28; docs/graphics.md). */
-	data->dma_buf_emulated = r->emulate_dma_buf;
-	data->sync_fd_emulated = !data->has_ext_semaphore_fd || r->emulate_sync_fd;
+	/* Mesa 25's Venus builds WSI (VK_KHR_swapchain, headless included) only
+	 * on a renderer with dma-buf external memory and SYNC_FD semaphore
+	 * import and export; NVIDIA's 580 driver has neither. Emulated there
+	 * by default (docs/graphics.md); Mesa 26 ran as fast with them as
+	 * without (docs/PERFORMANCE.md, runs 27-28). */
+	bool sync_fd_both = false;
 	if (data->has_ext_semaphore_fd && f->GetPhysicalDeviceExternalSemaphoreProperties) {
 		const VkPhysicalDeviceExternalSemaphoreInfo si = {
 			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_SEMAPHORE_INFO,
@@ -143,11 +144,16 @@ void vn_physical_device_probe(struct venus_renderer *r, const struct vn_instance
 		f->GetPhysicalDeviceExternalSemaphoreProperties(pd, &si, &sp);
 		const VkExternalSemaphoreFeatureFlags both = VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT |
 							     VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT;
-		if ((sp.externalSemaphoreFeatures & both) != both)
-			pv_info("venus: the host driver does not both import and export SYNC_FD "
-				"semaphores (Mesa 25 guests then get no VK_KHR_swapchain; "
-				"PEARVISOR_VENUS_EMULATE_SYNC_FD=1 emulates them)");
+		sync_fd_both = (sp.externalSemaphoreFeatures & both) == both;
 	}
+	data->dma_buf_emulated = r->emulate_dma_buf < 0 ? !data->has_dma_buf : r->emulate_dma_buf;
+	data->sync_fd_emulated = r->emulate_sync_fd < 0 ? !sync_fd_both : r->emulate_sync_fd;
+	if (r->emulate_dma_buf < 0 && data->dma_buf_emulated)
+		pv_info("venus: the host driver lacks VK_EXT_external_memory_dma_buf: emulated "
+			"(PEARVISOR_VENUS_EMULATE_DMA_BUF=0 turns that off)");
+	if (r->emulate_sync_fd < 0 && data->sync_fd_emulated)
+		pv_info("venus: the host driver does not both import and export SYNC_FD "
+			"semaphores: emulated (PEARVISOR_VENUS_EMULATE_SYNC_FD=0 turns that off)");
 	data->host_ptr_align = os_page_size();
 	VkPhysicalDeviceExternalMemoryHostPropertiesEXT hp = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT };

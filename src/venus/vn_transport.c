@@ -667,6 +667,11 @@ static VkResult sem_submit(struct vn_exec *x, struct sem_ctx *sc, VkSemaphore wa
 	pthread_mutex_lock(&q->lock);
 	VkResult r = sc->f->QueueSubmit((VkQueue)(uintptr_t)qo->handle, 1, &si, VK_NULL_HANDLE);
 	pthread_mutex_unlock(&q->lock);
+	pv_debug("venus: ctx %u semaphore resource: empty submit on queue %p, wait [%p], "
+		 "signal [%p]: %d", x->ctx->id, (void *)(uintptr_t)qo->handle, (void *)wait,
+		 (void *)signal, r);
+	if (x->ctx->r->submit_probe)
+		vn_queue_probe(x, (VkQueue)(uintptr_t)qo->handle, "a semaphore-resource submit");
 	return r;
 }
 

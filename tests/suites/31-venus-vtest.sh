@@ -109,6 +109,21 @@ for s in $roots_ok; do
 	else
 		fail "pv-vktest-$s-objects-back-to-baseline (live/baseline: ${counts:-no disconnect line})"
 	fi
+	# Its LINEAR-modifier depth image has no linear tiling on lavapipe (as
+	# Mesa 25's WSI images have none on NVIDIA): lavapipe would take the
+	# invalid linear image anyway, so the check is that the renderer
+	# backed it OPTIMAL (src/venus/vn_drm_modifier.c), said at context end.
+	said=
+	for _ in $(seq 50); do
+		said=$(tail -n +"$((n0 + 1))" "$log" | grep -o "emulated drm modifier: [0-9]* LINEAR-modifier images made OPTIMAL" | head -n 1)
+		[ -n "$said" ] && break
+		sleep 0.1
+	done
+	if grep -q "^PASS modifier: LINEAR modifier" "$work/vktest-$s.txt" && [ -n "$said" ]; then
+		pass "pv-vktest-$s-linear-modifier-made-optimal ($said)"
+	else
+		fail "pv-vktest-$s-linear-modifier-made-optimal (${said:-the server did not say so})"
+	fi
 done
 
 case " $roots_ok " in

@@ -11,13 +11,19 @@
  *                 and inline updates (hundreds of KiB of Venus stream:
  *                 the renderer's pipelined replay), verified word by word
  *   objects       thousands of objects of eight kinds created and destroyed
+ *   modifier      a LINEAR DRM-format-modifier depth image, which no
+ *                 linear tiling can hold on lavapipe (the renderer backs it
+ *                 OPTIMAL, as it does Mesa 25's WSI images on NVIDIA):
+ *                 cleared on the GPU and read back; skipped where the
+ *                 device lacks VK_EXT_image_drm_format_modifier
  * Everything it creates is destroyed before exit, so a server can check
  * that the guest context's live-object count returns to its baseline.
  *
  * Usage: pv-vktest [options] [DEVICE_INDEX]  (exit 0 iff every check passed)
  *   --objects N   objects per kind in the churn check (default 300)
  *   --rounds N    churn rounds (default 4)
- *   --checks LIST comma list of compute,copies,timeline,recording,objects
+ *   --checks LIST comma list of compute,copies,timeline,recording,objects,
+ *                 modifier
  *                 (default all)
  *   --repeat N    run the chosen checks N times (default 1)
  *   --time        also print "TIME <check> <ms>" per check run, for bench/
@@ -49,6 +55,7 @@ struct ctx {
 	uint32_t qfam;
 	VkCommandPool pool;
 	VkPhysicalDeviceMemoryProperties mem;
+	bool has_modifier; /* VK_EXT_image_drm_format_modifier enabled */
 };
 
 static int failures;
@@ -446,6 +453,149 @@ done:
 	}
 }
 
+/* ---- LINEAR-modifier image without linear support ---- */
+
+struct depth_args {
+	VkImage img;
+	VkBuffer dst;
+};
+
+static void depth_barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImageLayout to)
+{
+	VkImageMemoryBarrier b = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+		.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+		.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+		.oldLayout = from,
+		.newLayout = to,
+		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.image = img,
+		.subresourceRange = { VK_IMAGE_ASPECT_DEPTH_BIT, 0, 1, 0, 1 },
+	};
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
+			     0, NULL, 0, NULL, 1, &b);
+}
+
+static void rec_depth(VkCommandBuffer cb, void *arg)
+{
+	struct depth_args *a = arg;
+	const VkImageSubresourceRange range = { VK_IMAGE_ASPECT_DEPTH_BIT, 0, 1, 0, 1 };
+	const VkClearDepthStencilValue v = { 0.5f, 0 };
+	depth_barrier(cb, a->img, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+	vkCmdClearDepthStencilImage(cb, a->img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &v, 1, &range);
+	depth_barrier(cb, a->img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+		      VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
+	VkBufferImageCopy r = {
+		.imageSubresource = { VK_IMAGE_ASPECT_DEPTH_BIT, 0, 0, 1 },
+		.imageExtent = { IMG_W, IMG_H, 1 },
+	};
+	vkCmdCopyImageToBuffer(cb, a->img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, a->dst, 1, &r);
+	barrier_all(cb);
+}
+
+/*
+ * Mesa 25's Venus WSI creates its images with the LINEAR modifier whatever
+ * the format's linear features say; on NVIDIA (no linear colour
+ * attachment) the renderer must back them OPTIMAL. Lavapipe has no linear
+ * depth, so a depth image takes the colour image's place here.
+ */
+static void check_modifier(struct ctx *c)
+{
+	char why[256] = "";
+	bool ok = false;
+	VkImage img = VK_NULL_HANDLE;
+	VkDeviceMemory imem = VK_NULL_HANDLE;
+	struct buf out = { 0 };
+	if (!c->has_modifier) {
+		report("modifier", true, "skipped: no VK_EXT_image_drm_format_modifier");
+		return;
+	}
+	const uint64_t linear = 0; /* DRM_FORMAT_MOD_LINEAR */
+	VkImageDrmFormatModifierListCreateInfoEXT ml = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_LIST_CREATE_INFO_EXT,
+		.drmFormatModifierCount = 1,
+		.pDrmFormatModifiers = &linear,
+	};
+	VkImageCreateInfo ii = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+		.pNext = &ml,
+		.imageType = VK_IMAGE_TYPE_2D,
+		.format = VK_FORMAT_D32_SFLOAT,
+		.extent = { IMG_W, IMG_H, 1 },
+		.mipLevels = 1,
+		.arrayLayers = 1,
+		.samples = VK_SAMPLE_COUNT_1_BIT,
+		.tiling = VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT,
+		.usage = VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT |
+			 VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+	};
+	VK_OK(vkCreateImage(c->dev, &ii, NULL, &img));
+	VkMemoryRequirements req;
+	vkGetImageMemoryRequirements(c->dev, img, &req);
+	int type = find_mem(c, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+	if (type < 0)
+		type = find_mem(c, req.memoryTypeBits, 0);
+	VkMemoryAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.allocationSize = req.size,
+		.memoryTypeIndex = (uint32_t)(type < 0 ? 0 : type),
+	};
+	if (type < 0) {
+		snprintf(why, sizeof(why), "no memory type for the image");
+		goto out;
+	}
+	VK_OK(vkAllocateMemory(c->dev, &ai, NULL, &imem));
+	VK_OK(vkBindImageMemory(c->dev, img, imem, 0));
+	PFN_vkGetImageDrmFormatModifierPropertiesEXT get_mod =
+		(PFN_vkGetImageDrmFormatModifierPropertiesEXT)vkGetDeviceProcAddr(
+			c->dev, "vkGetImageDrmFormatModifierPropertiesEXT");
+	VkImageDrmFormatModifierPropertiesEXT mp = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_PROPERTIES_EXT,
+		.drmFormatModifier = ~0ull,
+	};
+	if (!get_mod) {
+		snprintf(why, sizeof(why), "no vkGetImageDrmFormatModifierPropertiesEXT");
+		goto out;
+	}
+	VK_OK(get_mod(c->dev, img, &mp));
+	if (mp.drmFormatModifier != linear) {
+		snprintf(why, sizeof(why), "modifier %#" PRIx64 ", not LINEAR", mp.drmFormatModifier);
+		goto out;
+	}
+	const VkImageSubresource sub = { VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT, 0, 0 };
+	VkSubresourceLayout lay = { 0 };
+	vkGetImageSubresourceLayout(c->dev, img, &sub, &lay);
+	if (lay.rowPitch < IMG_W * 4 || lay.size < lay.rowPitch * IMG_H) {
+		snprintf(why, sizeof(why), "layout rowPitch %" PRIu64 ", size %" PRIu64,
+			 (uint64_t)lay.rowPitch, (uint64_t)lay.size);
+		goto out;
+	}
+	VK_OK(buf_create(c, IMG_W * IMG_H * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &out));
+	memset(out.map, 0, IMG_W * IMG_H * 4);
+	struct depth_args da = { img, out.buf };
+	VK_OK(run_once(c, rec_depth, &da));
+	const float *got = out.map;
+	for (uint32_t i = 0; i < IMG_W * IMG_H; i++) {
+		if (got[i] != 0.5f) {
+			snprintf(why, sizeof(why), "depth texel %u is %g, expected 0.5", i, got[i]);
+			goto out;
+		}
+	}
+	ok = true;
+	snprintf(why, sizeof(why), "LINEAR modifier, rowPitch %" PRIu64 ", %u depth texels verified",
+		 (uint64_t)lay.rowPitch, IMG_W * IMG_H);
+out:
+	report("modifier", ok, why);
+	if (c->dev) {
+		if (out.buf)
+			buf_destroy(c, &out);
+		vkDestroyImage(c->dev, img, NULL);
+		vkFreeMemory(c->dev, imem, NULL);
+	}
+}
+
 /* ---- timeline semaphore ---- */
 
 static void check_timeline(struct ctx *c)
@@ -769,11 +919,22 @@ static bool setup(struct ctx *c, uint32_t want_index)
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_TIMELINE_SEMAPHORE_FEATURES,
 		.timelineSemaphore = VK_TRUE,
 	};
+	uint32_t next = 0;
+	vkEnumerateDeviceExtensionProperties(c->pd, NULL, &next, NULL);
+	VkExtensionProperties *exts = calloc(next ? next : 1, sizeof(*exts));
+	if (exts && vkEnumerateDeviceExtensionProperties(c->pd, NULL, &next, exts) >= 0)
+		for (uint32_t i = 0; i < next; i++)
+			c->has_modifier |= !strcmp(exts[i].extensionName,
+						   VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME);
+	free(exts);
+	const char *ext_names[] = { VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME };
 	VkDeviceCreateInfo dci = {
 		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
 		.pNext = &tl,
 		.queueCreateInfoCount = 1,
 		.pQueueCreateInfos = &qi,
+		.enabledExtensionCount = c->has_modifier ? 1 : 0,
+		.ppEnabledExtensionNames = ext_names,
 	};
 	VK_OK(vkCreateDevice(c->pd, &dci, NULL, &c->dev));
 	vkGetDeviceQueue(c->dev, c->qfam, 0, &c->queue);
@@ -820,6 +981,7 @@ static const struct {
 	{ "timeline", check_timeline },
 	{ "recording", check_recording },
 	{ "objects", check_objects },
+	{ "modifier", check_modifier },
 };
 #define N_CHECKS (sizeof(all_checks) / sizeof(all_checks[0]))
 
