@@ -1,7 +1,6 @@
 /*
- * VK_EXT_external_memory_dma_buf, emulated on request
- * (PEARVISOR_VENUS_EMULATE_DMA_BUF=1), for host drivers that lack it
- * (NVIDIA's). Mesa 25's Venus driver exposes VK_KHR_swapchain, and so any
+ * VK_EXT_external_memory_dma_buf, emulated for host drivers that lack it
+ * (NVIDIA's; PEARVISOR_VENUS_EMULATE_DMA_BUF=1/0 forces it on/off). Mesa 25's Venus driver exposes VK_KHR_swapchain, and so any
  * WSI (headless included), only when the renderer lists this extension
  * with VK_EXT_image_drm_format_modifier and VK_EXT_queue_family_foreign:
  * dma-buf is the only external memory type it builds WSI on. Its WSI

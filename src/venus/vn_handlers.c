@@ -395,9 +395,10 @@ static void h_enumerate_device_exts(struct vn_exec *x, const struct vn_cmd_desc 
 }
 
 /*
- * SYNC_FD binary semaphores, emulated when the host lacks
- * VK_KHR_external_semaphore_fd or PEARVISOR_VENUS_EMULATE_SYNC_FD=1 asks
- * (NVIDIA's 580 driver does not import them): Mesa keeps sync_fd payloads in the guest
+ * SYNC_FD binary semaphores, emulated when the host cannot both import
+ * and export them (lavapipe lacks VK_KHR_external_semaphore_fd, NVIDIA's
+ * 580 driver does not import them; PEARVISOR_VENUS_EMULATE_SYNC_FD=1/0
+ * forces it on/off): Mesa keeps sync_fd payloads in the guest
  * and only asks the renderer to move the host semaphore's state
  * (vkImportSemaphoreResourceMESA / vkWaitSemaphoreResourceMESA, which fall
  * back to empty submits). Reporting SYNC_FD as importable/exportable is

@@ -198,16 +198,17 @@ struct vn_physical_device_data {
 	VkDeviceSize host_ptr_align;
 	bool has_ext_memory_host, has_ext_memory_fd, has_dma_buf;
 	bool has_ext_semaphore_fd;
-	/* SYNC_FD binary semaphores emulated (vn_handlers.c): the host lacks
-	 * VK_KHR_external_semaphore_fd, or PEARVISOR_VENUS_EMULATE_SYNC_FD=1
-	 * (NVIDIA's driver does not import them). Mesa 25 needs them for
+	/* SYNC_FD binary semaphores emulated (vn_handlers.c): the host cannot
+	 * both import and export them (NVIDIA's driver does not import them),
+	 * or PEARVISOR_VENUS_EMULATE_SYNC_FD says so. Mesa 25 needs them for
 	 * Vulkan 1.3 and for WSI. */
 	bool sync_fd_emulated;
-	/* Without it VK_EXT_image_drm_format_modifier is emulated with LINEAR
-	 * only (vn_drm_modifier.c), which Mesa needs for VK_KHR_swapchain. */
+	/* Without it (or with dma-buf emulated) VK_EXT_image_drm_format_modifier
+	 * is emulated with LINEAR only (vn_drm_modifier.c), which Mesa needs
+	 * for VK_KHR_swapchain. */
 	bool has_drm_format_modifier;
-	/* VK_EXT_external_memory_dma_buf emulated (vn_dma_buf.c):
-	 * PEARVISOR_VENUS_EMULATE_DMA_BUF=1. */
+	/* VK_EXT_external_memory_dma_buf emulated (vn_dma_buf.c): the host
+	 * lacks it, or PEARVISOR_VENUS_EMULATE_DMA_BUF says so. */
 	bool dma_buf_emulated;
 };
 

@@ -326,6 +326,17 @@ void vn_handle_allocate_memory(struct vn_exec *x, const struct vn_cmd_desc *c,
 		m->map_size = size;
 		m->mappable = true;
 		import.pHostPointer = p;
+		/* A dedicated allocation must be exactly its resource's size,
+		 * an import a multiple of the host's alignment: where the two
+		 * differ the dedication (a hint, for host-visible memory) goes
+		 * (validation flagged Mesa 26's 800x600 WSI buffers). */
+		if (size != info.allocationSize) {
+			unsigned k = 0;
+			for (unsigned i = 0; i < nkept; i++)
+				if (kept[i]->sType != VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO)
+					kept[k++] = kept[i];
+			nkept = k;
+		}
 		info.allocationSize = size;
 		ours = (const VkBaseInStructure *)&import;
 	} else if (visible) {
