@@ -33,7 +33,7 @@ apt-get install -y -q --no-install-recommends \
 	libfdt-dev zlib1g-dev zlib1g-dev:arm64 libvulkan-dev:arm64 \
 	qemu-system-arm qemu-user-static binfmt-support qemu-utils \
 	debootstrap e2fsprogs cpio xz-utils zstd file \
-	glslang-tools spirv-tools
+	glslang-tools spirv-tools vulkan-validationlayers
 apt-get install -y -q --no-install-recommends -t bookworm-backports \
 	mesa-vulkan-drivers libvulkan1 libvulkan-dev vulkan-tools 2>/dev/null ||
 apt-get install -y -q --no-install-recommends \
