@@ -12,7 +12,10 @@
 #    lavapipe; every per-test result must match, or the test must be listed
 #    with its cause in tests/graphics/piglit-allow.txt. For this step a
 #    second gpu-server runs inside the sid root, so both runs end on the
-#    same lavapipe (Mesa 26.2.6) and only Venus + our renderer differ.
+#    same lavapipe (Mesa 26.2.6) and only Venus + our renderer differ;
+#  - the Khronos validation layer on a server's own Vulkan calls while
+#    pv-vktest and three vkmark scenes run in each root: no VUID beyond
+#    the known ones (listed where the step runs).
 # Every step has a timeout. PV_GFX_PIGLIT_FILTER overrides the piglit
 # test regex (a larger subset; it takes longer).
 set -u
