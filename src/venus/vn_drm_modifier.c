@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "os/log.h"
+#include "os/util.h"
 #include "venus/vn_internal.h"
 
 #define DRM_MOD_LINEAR 0ull
@@ -72,19 +73,22 @@ static bool linear_supported(struct vn_exec *x, VkDevice dev, const VkImageCreat
 	if (f->GetPhysicalDeviceFormatProperties) {
 		VkFormatProperties fp = { 0 };
 		f->GetPhysicalDeviceFormatProperties(pd, ci->format, &fp);
+		static const struct {
+			VkImageUsageFlags usage;
+			VkFormatFeatureFlags feature;
+		} needs[] = {
+			{ VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT, VK_FORMAT_FEATURE_COLOR_ATTACHMENT_BIT },
+			{ VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT,
+			  VK_FORMAT_FEATURE_DEPTH_STENCIL_ATTACHMENT_BIT },
+			{ VK_IMAGE_USAGE_SAMPLED_BIT, VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT },
+			{ VK_IMAGE_USAGE_STORAGE_BIT, VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT },
+			{ VK_IMAGE_USAGE_TRANSFER_SRC_BIT, VK_FORMAT_FEATURE_TRANSFER_SRC_BIT },
+			{ VK_IMAGE_USAGE_TRANSFER_DST_BIT, VK_FORMAT_FEATURE_TRANSFER_DST_BIT },
+		};
 		VkFormatFeatureFlags need = 0;
-		if (ci->usage & VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT)
-			need |= VK_FORMAT_FEATURE_COLOR_ATTACHMENT_BIT;
-		if (ci->usage & VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT)
-			need |= VK_FORMAT_FEATURE_DEPTH_STENCIL_ATTACHMENT_BIT;
-		if (ci->usage & VK_IMAGE_USAGE_SAMPLED_BIT)
-			need |= VK_FORMAT_FEATURE_SAMPLED_IMAGE_BIT;
-		if (ci->usage & VK_IMAGE_USAGE_STORAGE_BIT)
-			need |= VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT;
-		if (ci->usage & VK_IMAGE_USAGE_TRANSFER_SRC_BIT)
-			need |= VK_FORMAT_FEATURE_TRANSFER_SRC_BIT;
-		if (ci->usage & VK_IMAGE_USAGE_TRANSFER_DST_BIT)
-			need |= VK_FORMAT_FEATURE_TRANSFER_DST_BIT;
+		for (size_t i = 0; i < ARRAY_SIZE(needs); i++)
+			if (ci->usage & needs[i].usage)
+				need |= needs[i].feature;
 		if ((fp.linearTilingFeatures & need) != need)
 			return false;
 	}

@@ -136,6 +136,30 @@ static void buf_destroy(struct ctx *c, struct buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* An image with its own device-local (else any) memory bound. */
+static VkResult image_create_bound(struct ctx *c, const VkImageCreateInfo *ii, VkImage *img,
+				   VkDeviceMemory *mem)
+{
+	VkResult r = vkCreateImage(c->dev, ii, NULL, img);
+	if (r)
+		return r;
+	VkMemoryRequirements req;
+	vkGetImageMemoryRequirements(c->dev, *img, &req);
+	int type = find_mem(c, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
+	if (type < 0)
+		type = find_mem(c, req.memoryTypeBits, 0);
+	if (type < 0)
+		return VK_ERROR_FEATURE_NOT_PRESENT;
+	VkMemoryAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.allocationSize = req.size,
+		.memoryTypeIndex = (uint32_t)type,
+	};
+	if ((r = vkAllocateMemory(c->dev, &ai, NULL, mem)))
+		return r;
+	return vkBindImageMemory(c->dev, *img, *mem, 0);
+}
+
 /* Records with rec(), submits, waits on a fence. */
 static VkResult run_once(struct ctx *c, void (*rec)(VkCommandBuffer, void *), void *arg)
 {
@@ -334,7 +358,8 @@ static void rec_copy_buffer(VkCommandBuffer cb, void *arg)
 	barrier_all(cb);
 }
 
-static void image_barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImageLayout to)
+static void image_barrier(VkCommandBuffer cb, VkImage img, VkImageAspectFlags aspect,
+			  VkImageLayout from, VkImageLayout to)
 {
 	VkImageMemoryBarrier b = {
 		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
@@ -345,7 +370,7 @@ static void image_barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, V
 		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
 		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
 		.image = img,
-		.subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
+		.subresourceRange = { aspect, 0, 1, 0, 1 },
 	};
 	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
 			     VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, NULL, 0, NULL, 1, &b);
@@ -358,9 +383,10 @@ static void rec_copy_image(VkCommandBuffer cb, void *arg)
 		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
 		.imageExtent = { IMG_W, IMG_H, 1 },
 	};
-	image_barrier(cb, a->img, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+	image_barrier(cb, a->img, VK_IMAGE_ASPECT_COLOR_BIT, VK_IMAGE_LAYOUT_UNDEFINED,
+		      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
 	vkCmdCopyBufferToImage(cb, a->src, a->img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &r);
-	image_barrier(cb, a->img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+	image_barrier(cb, a->img, VK_IMAGE_ASPECT_COLOR_BIT, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
 		      VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
 	vkCmdCopyImageToBuffer(cb, a->img, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, a->dst, 1, &r);
 	barrier_all(cb);
@@ -417,23 +443,9 @@ out:
 		.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
 		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
 	};
-	if (vkCreateImage(c->dev, &ii, NULL, &img)) {
-		snprintf(why, sizeof(why), "vkCreateImage failed");
-		goto img_out;
-	}
-	VkMemoryRequirements req;
-	vkGetImageMemoryRequirements(c->dev, img, &req);
-	int type = find_mem(c, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-	if (type < 0)
-		type = find_mem(c, req.memoryTypeBits, 0);
-	VkMemoryAllocateInfo ai = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-		.allocationSize = req.size,
-		.memoryTypeIndex = (uint32_t)type,
-	};
-	if (type < 0 || vkAllocateMemory(c->dev, &ai, NULL, &imem) ||
-	    vkBindImageMemory(c->dev, img, imem, 0)) {
-		snprintf(why, sizeof(why), "image memory allocation failed");
+	VkResult ir = image_create_bound(c, &ii, &img, &imem);
+	if (ir) {
+		snprintf(why, sizeof(why), "image creation or memory -> VkResult %d", ir);
 		goto img_out;
 	}
 	ca.img = img;
@@ -460,31 +472,15 @@ struct depth_args {
 	VkBuffer dst;
 };
 
-static void depth_barrier(VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImageLayout to)
-{
-	VkImageMemoryBarrier b = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-		.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-		.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-		.oldLayout = from,
-		.newLayout = to,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.image = img,
-		.subresourceRange = { VK_IMAGE_ASPECT_DEPTH_BIT, 0, 1, 0, 1 },
-	};
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
-			     0, NULL, 0, NULL, 1, &b);
-}
-
 static void rec_depth(VkCommandBuffer cb, void *arg)
 {
 	struct depth_args *a = arg;
 	const VkImageSubresourceRange range = { VK_IMAGE_ASPECT_DEPTH_BIT, 0, 1, 0, 1 };
 	const VkClearDepthStencilValue v = { 0.5f, 0 };
-	depth_barrier(cb, a->img, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
+	image_barrier(cb, a->img, VK_IMAGE_ASPECT_DEPTH_BIT, VK_IMAGE_LAYOUT_UNDEFINED,
+		      VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
 	vkCmdClearDepthStencilImage(cb, a->img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &v, 1, &range);
-	depth_barrier(cb, a->img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+	image_barrier(cb, a->img, VK_IMAGE_ASPECT_DEPTH_BIT, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
 		      VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
 	VkBufferImageCopy r = {
 		.imageSubresource = { VK_IMAGE_ASPECT_DEPTH_BIT, 0, 0, 1 },
@@ -531,23 +527,7 @@ static void check_modifier(struct ctx *c)
 			 VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
 		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
 	};
-	VK_OK(vkCreateImage(c->dev, &ii, NULL, &img));
-	VkMemoryRequirements req;
-	vkGetImageMemoryRequirements(c->dev, img, &req);
-	int type = find_mem(c, req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
-	if (type < 0)
-		type = find_mem(c, req.memoryTypeBits, 0);
-	VkMemoryAllocateInfo ai = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-		.allocationSize = req.size,
-		.memoryTypeIndex = (uint32_t)(type < 0 ? 0 : type),
-	};
-	if (type < 0) {
-		snprintf(why, sizeof(why), "no memory type for the image");
-		goto out;
-	}
-	VK_OK(vkAllocateMemory(c->dev, &ai, NULL, &imem));
-	VK_OK(vkBindImageMemory(c->dev, img, imem, 0));
+	VK_OK(image_create_bound(c, &ii, &img, &imem));
 	PFN_vkGetImageDrmFormatModifierPropertiesEXT get_mod =
 		(PFN_vkGetImageDrmFormatModifierPropertiesEXT)vkGetDeviceProcAddr(
 			c->dev, "vkGetImageDrmFormatModifierPropertiesEXT");
