@@ -288,7 +288,6 @@ void vn_dma_buf_strip_image(struct vn_exec *x, VkDevice dev, VkImageCreateInfo *
 bool vn_dma_buf_image_format_query(struct vn_exec *x, VkPhysicalDevice pd,
 				   VkPhysicalDeviceImageFormatInfo2 *info);
 void vn_dma_buf_image_format_answer(VkImageFormatProperties2 *props);
-void vn_queue_probe(struct vn_exec *x, VkQueue queue, const char *what);
 void vn_handle_create_buffer(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			     struct vn_decoder *d);
 void vn_handle_device_buffer_reqs(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
@@ -337,6 +336,7 @@ void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, 
 				struct vn_decoder *d);
 void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			       struct vn_decoder *d);
+void vn_queue_probe(struct vn_exec *x, VkQueue queue, const char *what);
 void vn_handle_queue_submit(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
 			    struct vn_decoder *d);
 void vn_handle_queue_submit2(struct vn_exec *x, const struct vn_cmd_desc *c, void *args,
