@@ -200,11 +200,6 @@ static void *timeline_thread(void *arg)
 			wait_fence(tl, req, spin_ns);
 			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_WAIT, t0);
 		}
-		pthread_mutex_lock(&tl->lock);
-		__atomic_store_n(&tl->head, req->next, __ATOMIC_RELEASE);
-		if (!tl->head)
-			tl->tail = &tl->head;
-		pthread_mutex_unlock(&tl->lock);
 		if (!req->silent) {
 			uint64_t t1 = vn_trace_now(&ctx->trace);
 			retire(ctx, req->ring_idx, req->fence_id);
@@ -213,8 +208,15 @@ static void *timeline_thread(void *arg)
 		}
 		if (req->fence)
 			fence_put(req->dd, req->device, req->fence, true);
-		free(req);
+		/* Off the list only now: until its fence is back in the pool
+		 * vn_device_fences_fini must still see it (it destroys that
+		 * pool; validation caught a fence left over), and a fence
+		 * submitted meanwhile must not retire ahead of it. */
 		pthread_mutex_lock(&tl->lock);
+		__atomic_store_n(&tl->head, req->next, __ATOMIC_RELEASE);
+		if (!tl->head)
+			tl->tail = &tl->head;
+		free(req);
 		pthread_cond_broadcast(&tl->retired_cond);
 	}
 	pthread_mutex_unlock(&tl->lock);
