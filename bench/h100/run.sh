@@ -322,7 +322,8 @@ run_llama_bench() {
 # run (-r PV_LLAMA_REPS). A mode's figure is the median of all its samples,
 # so GPU clock drift between runs lands on all modes alike instead of on
 # whichever ran last. Models: PV_BENCH_MODELS (1.1b, and 7b etc. where the
-# bundle has model-SHAPE.gguf). Samples: $OUT/samples.tsv (model, test,
+# bundle has model-SHAPE.gguf). PV_LLAMA_ARGS: more llama-bench options
+# (e.g. "-fa 0,1"); with it, tests are named by flash attention (pp512-fa0). Samples: $OUT/samples.tsv (model, test,
 # mode, round, t/s); medians and ratios: $OUT/llama-rounds.txt.
 run_llama_rounds() {
 	local rounds=${PV_BENCH_ROUNDS:-3} reps=${PV_LLAMA_REPS:-5} t=${PV_LLAMA_CAP:-150}
@@ -343,14 +344,19 @@ run_llama_rounds() {
 				mode=${ms[$(( (j + r) % ${#ms[@]} ))]}
 				lf=$OUT/llama-$model-$mode.log
 				before=$(wc -l 2>/dev/null <"$lf" || echo 0)
+				# shellcheck disable=SC2086 # PV_LLAMA_ARGS: extra llama-bench options
 				client "$mode" "$t" "$lf" -- /usr/bin/llama-bench -m "$mf" "${pn[@]}" \
-					-r "$reps" -ngl 99 -dev Vulkan0 -o jsonl
+					-r "$reps" -ngl 99 -dev Vulkan0 -o jsonl ${PV_LLAMA_ARGS:-}
 				log "llama $model round $r $mode rc=$?"
-				tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" -v md="$model" -v rd="$r" '
+				tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" -v md="$model" -v rd="$r" \
+					-v fa="${PV_LLAMA_ARGS:+1}" '
 					/"samples_ts": \[/ {
 						np = substr($0, index($0, "\"n_prompt\": ") + 12) + 0;
 						ng = substr($0, index($0, "\"n_gen\": ") + 9) + 0;
 						t = np > 0 ? "pp" np : "tg" ng;
+						# With extra options (e.g. -fa 0,1) a test runs in
+						# variants: name them by flash attention.
+						if (fa) t = t "-fa" (substr($0, index($0, "\"flash_attn\": ") + 14) + 0);
 						s = substr($0, index($0, "\"samples_ts\": [") + 15);
 						s = substr(s, 1, index(s, "]") - 1);
 						n = split(s, a, ",");

@@ -78,6 +78,19 @@ static uint64_t env_us_as_ns(const char *name)
 	return (uint64_t)us * 1000;
 }
 
+/* PEARVISOR_VENUS_SPIN_US when set (0: never poll); otherwise adaptive
+ * polling up to VN_SPIN_AUTO_US on hosts with cores to spare. On the
+ * 2-core CI host a polling thread used up its share and was descheduled
+ * just as the guest's next command came (docs/PERFORMANCE.md). */
+static uint64_t default_spin_ns(void)
+{
+	const char *v = getenv("PEARVISOR_VENUS_SPIN_US");
+	if (v && *v)
+		return env_us_as_ns("PEARVISOR_VENUS_SPIN_US");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus >= VN_SPIN_AUTO_MIN_CPUS ? VN_SPIN_AUTO_US * 1000ull : 0;
+}
+
 int venus_renderer_create(const struct venus_renderer_options *opts,
 			  struct venus_renderer **out)
 {
@@ -109,7 +122,7 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	}
 	pthread_mutex_init(&r->hostptr_lock, NULL);
 	r->dump_dir = getenv("PEARVISOR_VENUS_DUMP");
-	r->spin_ns = env_us_as_ns("PEARVISOR_VENUS_SPIN_US");
+	r->spin_ns = default_spin_ns();
 	r->fence_poll_ns = env_us_as_ns("PEARVISOR_VENUS_FENCE_POLL_US");
 	/* Off by default: measured slower for vkmark on NVIDIA
 	 * (docs/PERFORMANCE.md, run 25). */
@@ -133,6 +146,10 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 		VK_API_VERSION_PATCH(VK_HEADER_VERSION_COMPLETE), vn_extension_count,
 		(size_t)VN_CMD_TYPE_COUNT);
 	pv_debug("venus: replay pipelining %s", r->pipeline ? "on" : "off");
+	if (r->spin_ns)
+		pv_info("venus: threads poll up to %llu us before blocking (adaptive; "
+			"PEARVISOR_VENUS_SPIN_US=0 turns it off)",
+			(unsigned long long)(r->spin_ns / 1000));
 	*out = r;
 	return 0;
 }

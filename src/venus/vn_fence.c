@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "os/log.h"
+#include "os/os_spin.h"
 #include "os/os_thread.h"
 #include "os/os_time.h"
 #include "os/util.h"
@@ -142,15 +143,15 @@ void vn_device_fences_fini(struct venus_context *ctx, struct vn_device_data *dd,
 	pthread_mutex_unlock(&dd->fence_lock);
 }
 
-/* With PEARVISOR_VENUS_SPIN_US, an idle timeline thread polls for the next
- * fence for that long before sleeping on its condition variable. Called
- * and returns with tl->lock held. */
-static void spin_for_work(struct vn_timeline *tl, uint64_t spin_ns)
+/* With polling on, an idle timeline thread polls for the next fence for
+ * its adaptive window (os/os_spin.h) before sleeping on its condition
+ * variable. Called and returns with tl->lock held. */
+static void spin_for_work(struct vn_timeline *tl, const struct os_spin *spin)
 {
-	if (!spin_ns || tl->head || tl->stop)
+	if (!spin->window_ns || tl->head || tl->stop)
 		return;
 	pthread_mutex_unlock(&tl->lock);
-	uint64_t end = os_now_ns() + spin_ns;
+	uint64_t end = os_now_ns() + spin->window_ns;
 	while (!__atomic_load_n(&tl->head, __ATOMIC_ACQUIRE) &&
 	       !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE) && os_now_ns() < end)
 		for (int i = 0; i < 16; i++)
@@ -159,15 +160,20 @@ static void spin_for_work(struct vn_timeline *tl, uint64_t spin_ns)
 }
 
 /* Host waits may block in the driver (an interrupt and a wake-up, tens of
- * µs); with spinning on, poll the fence's status first. */
-static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, uint64_t spin_ns)
+ * µs); with polling on, poll the fence's status first, for a window of its
+ * own: a fence behind milliseconds of GPU work shrinks it to nothing. */
+static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, struct os_spin *spin)
 {
-	if (spin_ns) {
-		uint64_t end = os_now_ns() + spin_ns;
+	uint64_t start = spin->max_ns ? os_now_ns() : 0;
+	if (spin->window_ns) {
+		uint64_t end = start + spin->window_ns;
 		do {
 			VkResult s = req->dd->fns.GetFenceStatus(req->device, req->fence);
-			if (s != VK_NOT_READY)
-				return; /* signaled, or lost: WaitForFences says no more */
+			if (s != VK_NOT_READY) {
+				/* signaled, or lost: WaitForFences says no more */
+				os_spin_update(spin, os_now_ns() - start);
+				return;
+			}
 		} while (os_now_ns() < end);
 	}
 	/* Bounded waits so a stop request is noticed. */
@@ -175,6 +181,8 @@ static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, uint64_
 	do {
 		res = req->dd->fns.WaitForFences(req->device, 1, &req->fence, VK_TRUE, 100000000ull);
 	} while (res == VK_TIMEOUT && !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE));
+	if (spin->max_ns)
+		os_spin_update(spin, os_now_ns() - start);
 }
 
 static void *timeline_thread(void *arg)
@@ -184,20 +192,25 @@ static void *timeline_thread(void *arg)
 	char name[16];
 	snprintf(name, sizeof(name), "vn-fence-%u", tl->idx);
 	pthread_setname_np(pthread_self(), name);
-	uint64_t spin_ns = ctx->r->spin_ns;
+	struct os_spin work_spin, fence_spin;
+	os_spin_init(&work_spin, ctx->r->spin_ns);
+	os_spin_init(&fence_spin, ctx->r->spin_ns);
 	pthread_mutex_lock(&tl->lock);
 	for (;;) {
-		spin_for_work(tl, spin_ns);
+		uint64_t idle_from = tl->head || !work_spin.max_ns ? 0 : os_now_ns();
+		spin_for_work(tl, &work_spin);
 		while (!tl->head && !tl->stop)
 			pthread_cond_wait(&tl->cond, &tl->lock);
 		if (!tl->head)
 			break;
+		if (idle_from)
+			os_spin_update(&work_spin, os_now_ns() - idle_from);
 		struct vn_fence_req *req = tl->head;
 		pthread_mutex_unlock(&tl->lock);
 		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_HANDOFF, req->t_queued);
 		if (req->fence) {
 			uint64_t t0 = vn_trace_now(&ctx->trace);
-			wait_fence(tl, req, spin_ns);
+			wait_fence(tl, req, &fence_spin);
 			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_WAIT, t0);
 		}
 		if (!req->silent) {

@@ -22,6 +22,11 @@
 #define VN_ARENA_LIMIT (64u << 20)
 #define VN_MAX_TIMELINES 64
 #define VN_SPIN_MAX_US 2000u
+/* Unset PEARVISOR_VENUS_SPIN_US: adaptive polling (os/os_spin.h) up to
+ * this cap where the host has at least VN_SPIN_AUTO_MIN_CPUS online CPUs
+ * (each active context polls with up to three threads). */
+#define VN_SPIN_AUTO_US 200u
+#define VN_SPIN_AUTO_MIN_CPUS 8
 
 enum vn_memory_mode { VN_MEMORY_EXPORT, VN_MEMORY_HOSTPTR };
 
@@ -45,10 +50,11 @@ struct venus_renderer {
 	const char *dump_dir;
 	atomic_uint dump_seq;
 	bool trace; /* PEARVISOR_VENUS_TRACE=1: see vn_trace.h */
-	/* PEARVISOR_VENUS_SPIN_US: how long the renderer's threads busy-poll
-	 * before blocking (ring threads between commands, fence threads
-	 * between fences and on a pending fence). Each blocking hand-off
-	 * costs a wake-up, tens of µs on an idle many-core host; spinning
+	/* PEARVISOR_VENUS_SPIN_US: the cap on how long the renderer's threads
+	 * busy-poll before blocking (ring threads between commands, fence
+	 * threads between fences and on a pending fence); each thread adapts
+	 * its window below the cap (os/os_spin.h). Each blocking hand-off
+	 * costs a wake-up, tens of µs on an idle many-core host; polling
 	 * pays for that with a core, which a 2-core host cannot spare. */
 	uint64_t spin_ns;
 	/* PEARVISOR_VENUS_FENCE_ATTACH=1: fences ride on the guest's own

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "os/log.h"
+#include "os/os_spin.h"
 #include "os/os_thread.h"
 #include "os/os_time.h"
 #include "os/util.h"
@@ -27,12 +28,13 @@
 #define VN_RING_BUFFER_MAX (16u << 20)
 /* Relax policy after the last command (the guest's idle timeout, 1 ms
  * from Mesa, ends all of it by parking):
- * - optionally spin with a pause instruction (PEARVISOR_VENUS_SPIN_US,
- *   see vn_internal.h): measured on the 2-core CI host, a 20 us spin
- *   halved the null-call median but multiplied the event-call and
- *   submit+wait medians by 3-6 (the spinning thread uses up its CFS share
- *   and is then descheduled exactly when the guest's next command comes:
- *   docs/PERFORMANCE.md), so it is only for hosts with idle cores;
+ * - spin with a pause instruction for the thread's adaptive window
+ *   (os/os_spin.h; capped by PEARVISOR_VENUS_SPIN_US, see vn_internal.h):
+ *   measured on the 2-core CI host, a 20 us spin halved the null-call
+ *   median but multiplied the event-call and submit+wait medians by 3-6
+ *   (the spinning thread uses up its CFS share and is then descheduled
+ *   exactly when the guest's next command comes: docs/PERFORMANCE.md),
+ *   so by default it is only on for hosts with cores to spare;
  * - sched_yield until 200 us: prompt, and lets the guest's own thread and
  *   the host driver's threads run on an oversubscribed host;
  * - then timed waits on the ring's condition variable from 5 us, doubling
@@ -121,13 +123,18 @@ static void *ring_thread(void *arg)
 	snprintf(name, sizeof(name), "vn-ring-%u", ctx->id);
 	pthread_setname_np(pthread_self(), name);
 	os_thread_set_timer_slack_ns(VN_RING_TIMER_SLACK_NS);
-	uint64_t spin_ns = ctx->r->spin_ns;
+	struct os_spin spin;
+	os_spin_init(&spin, ctx->r->spin_ns);
 	uint64_t last = os_now_ns(), sleep = VN_RING_SLEEP_MIN_NS;
+	bool waited = false;
 	for (;;) {
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 			break;
 		uint32_t tail = atomic_load_explicit(r->tail, memory_order_acquire);
 		if (tail != r->cur && !atomic_load(&ctx->lost)) {
+			if (waited)
+				os_spin_update(&spin, os_now_ns() - last);
+			waited = false;
 			uint32_t avail = tail - r->cur;
 			if (avail > r->buffer_size) {
 				vn_context_set_lost(ctx, "ring %llu: tail %u is %u bytes past head %u",
@@ -159,12 +166,15 @@ static void *ring_thread(void *arg)
 			break;
 		}
 		uint64_t idle = os_now_ns() - last;
+		waited = true;
 		if (idle >= r->idle_timeout_ns) {
+			os_spin_update(&spin, idle);
+			waited = false;
 			if (!ring_idle_wait(r))
 				break;
 			last = os_now_ns();
 			sleep = VN_RING_SLEEP_MIN_NS;
-		} else if (idle < spin_ns) {
+		} else if (idle < spin.window_ns) {
 			for (int i = 0; i < 16; i++)
 				os_cpu_relax();
 		} else if (idle < VN_RING_YIELD_NS) {

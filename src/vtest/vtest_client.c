@@ -9,15 +9,16 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "os/log.h"
 #include "os/os_fd.h"
+#include "os/os_spin.h"
 #include "os/os_thread.h"
 #include "os/os_time.h"
 #include "os/util.h"
@@ -50,6 +51,7 @@ struct client {
 	uint64_t next_fence_id;
 	size_t baseline_objects;
 	struct vtest_syncs syncs;
+	struct os_spin spin;                      /* polling before a read */
 	uint64_t msgs[VTEST_CMD_SUBMIT_CMD2 + 1]; /* messages served, per command */
 	uint64_t last_sync_read;                  /* for the timeline */
 	struct vtest_timeline *timeline;          /* NULL unless asked for */
@@ -66,11 +68,23 @@ static int fail(struct client *c, const char *fmt, ...)
 	return -1;
 }
 
+/* Small replies (SYNC_READ's value, ...) go out in one write: the guest
+ * reads header and body back to back, and a body written separately could
+ * find it asleep again between the two, a second wake-up per reply. */
+#define REPLY_INLINE_DW 30
+
 static int reply(struct client *c, uint32_t cmd, const uint32_t *data, uint32_t ndw)
 {
-	uint32_t hdr[2] = { ndw, cmd };
-	if (os_write_full(c->fd, hdr, sizeof(hdr)) ||
-	    (ndw && os_write_full(c->fd, data, (size_t)ndw * 4)))
+	uint32_t msg[2 + REPLY_INLINE_DW] = { ndw, cmd };
+	int err;
+	if (ndw <= REPLY_INLINE_DW) {
+		if (ndw)
+			memcpy(msg + 2, data, (size_t)ndw * 4);
+		err = os_write_full(c->fd, msg, (size_t)(2 + ndw) * 4);
+	} else {
+		err = os_write_full(c->fd, msg, 8) || os_write_full(c->fd, data, (size_t)ndw * 4);
+	}
+	if (err)
 		return fail(c, "write to client failed: %s", strerror(errno));
 	return 0;
 }
@@ -442,26 +456,24 @@ static int dispatch(struct client *c, uint32_t cmd, uint32_t len)
 }
 
 /*
- * With spinning on (backend->spin_ns), wait for `need` bytes by polling the
- * socket's queue before a blocking read. Mesa's vtest client writes each
- * message as two writes (header, body) and waits for replies in short
- * succession (submit, sync wait, sync read): a thread asleep in read()
- * pays a wake-up per write, one that polls does not. Gives up at the
- * deadline or on anything but "not yet" and lets the read decide.
+ * With polling on (backend->spin_ns), poll the socket for data before a
+ * blocking read, for the client's adaptive window (os/os_spin.h). Mesa's
+ * vtest client writes each message as two writes (header, body) and waits
+ * for replies in short succession (submit, sync wait, sync read): a thread
+ * asleep in read() pays a wake-up per write, one that polls does not.
+ * poll() with no timeout tests the receive queue without its lock, so the
+ * polling does not contend with the guest's sends (FIONREAD takes the
+ * lock). Readable, hung up or failed: the read that follows decides.
  */
-static void spin_until_readable(const struct client *c, size_t need)
+static void spin_until_readable(const struct client *c)
 {
-	uint64_t spin_ns = c->be->spin_ns;
+	uint64_t spin_ns = c->spin.window_ns;
 	if (!spin_ns)
 		return;
 	uint64_t end = os_now_ns() + spin_ns;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	for (;;) {
-		int avail = 0;
-		if (ioctl(c->fd, FIONREAD, &avail) || (size_t)avail >= need)
-			return;
-		char b;
-		/* FIONREAD says 0 at EOF as well: a peek tells them apart. */
-		if (!avail && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) != -1)
+		if (poll(&pfd, 1, 0) != 0)
 			return;
 		if (os_now_ns() >= end)
 			return;
@@ -474,8 +486,12 @@ static int read_message(struct client *c, uint32_t *cmd, uint32_t *len, bool *eo
 {
 	uint32_t hdr[2];
 	*eof = false;
-	spin_until_readable(c, sizeof(hdr));
-	if (os_read_full(c->fd, hdr, sizeof(hdr))) {
+	uint64_t t0 = c->spin.max_ns ? os_now_ns() : 0;
+	spin_until_readable(c);
+	int rerr = os_read_full(c->fd, hdr, sizeof(hdr));
+	if (c->spin.max_ns)
+		os_spin_update(&c->spin, os_now_ns() - t0);
+	if (rerr) {
 		if (errno == ECONNRESET) {
 			*eof = true;
 			return -1;
@@ -504,7 +520,7 @@ static int read_message(struct client *c, uint32_t *cmd, uint32_t *len, bool *eo
 	}
 	memset((char *)c->buf + bytes, 0, 4);
 	if (bytes)
-		spin_until_readable(c, PV_MIN((size_t)bytes, (size_t)65536));
+		spin_until_readable(c);
 	if (bytes && os_read_full(c->fd, c->buf, (size_t)bytes))
 		return fail(c, "connection %s inside %s (%u), %" PRIu64 " bytes expected",
 			    errno == EPIPE ? "closed" : strerror(errno), cmd_name(*cmd), *cmd,
@@ -547,6 +563,7 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 	c->be = backend;
 	c->next_res_id = 1;
 	vtest_syncs_init(&c->syncs);
+	os_spin_init(&c->spin, backend->spin_ns);
 
 	bool clean = false;
 	c->timeline = vtest_timeline_open(client_id);

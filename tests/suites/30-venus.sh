@@ -85,6 +85,17 @@ else
 	echo "FAIL venus-pipelined-replay-used (helper ran ${handed:-no} commands)"
 fi
 
+# Adaptive polling (the default where the host has 8+ CPUs, forced on
+# here): ring and fence threads poll before blocking, with the same results.
+PEARVISOR_VENUS_SPIN_US=100 run_client pv-vktest-polling 300 build/$arch/pv-vktest \
+	--checks compute,copies,timeline,recording
+if grep -q 'threads poll up to 100 us' \
+	build/test-logs/venus-gpu-server-pv-vktest-polling.server-err; then
+	echo "PASS venus-polling-on (the server polled, up to 100 us)"
+else
+	echo "FAIL venus-polling-on (no polling announced in the server log)"
+fi
+
 # A newer guest driver: the sid root (built on a cold machine, then cached;
 # 31-venus-vtest uses the same one).
 echo "[sid] guest root (guest/build-gpu-root.sh sid, cached under /var/cache/pearvisor/roots)..."
