@@ -91,6 +91,39 @@ static uint64_t default_spin_ns(void)
 	return cpus >= VN_SPIN_AUTO_MIN_CPUS ? VN_SPIN_AUTO_US * 1000ull : 0;
 }
 
+static unsigned spin_threads_from_env(void)
+{
+	const char *v = getenv("PEARVISOR_VENUS_SPIN_THREADS");
+	if (!v || !*v)
+		return VN_SPIN_DEFAULT;
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+		{ "vtest", VN_SPIN_VTEST },
+		{ "ring", VN_SPIN_RING },
+		{ "fence", VN_SPIN_FENCE },
+		{ "fencewait", VN_SPIN_FENCE_WAIT },
+	};
+	unsigned mask = 0;
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, ",");
+		size_t i;
+		for (i = 0; i < ARRAY_SIZE(names); i++)
+			if (strlen(names[i].name) == n && !strncmp(p, names[i].name, n))
+				break;
+		if (i == ARRAY_SIZE(names))
+			pv_warn("venus: PEARVISOR_VENUS_SPIN_THREADS: unknown thread kind '%.*s' "
+				"(vtest, ring, fence, fencewait)", (int)n, p);
+		else
+			mask |= names[i].bit;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return mask;
+}
+
 int venus_renderer_create(const struct venus_renderer_options *opts,
 			  struct venus_renderer **out)
 {
@@ -123,6 +156,7 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	pthread_mutex_init(&r->hostptr_lock, NULL);
 	r->dump_dir = getenv("PEARVISOR_VENUS_DUMP");
 	r->spin_ns = default_spin_ns();
+	r->spin_threads = spin_threads_from_env();
 	r->fence_poll_ns = env_us_as_ns("PEARVISOR_VENUS_FENCE_POLL_US");
 	/* Off by default: measured slower for vkmark on NVIDIA
 	 * (docs/PERFORMANCE.md, run 25). */
@@ -148,15 +182,20 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	pv_debug("venus: replay pipelining %s", r->pipeline ? "on" : "off");
 	if (r->spin_ns)
 		pv_info("venus: threads poll up to %llu us before blocking (adaptive; "
-			"PEARVISOR_VENUS_SPIN_US=0 turns it off)",
-			(unsigned long long)(r->spin_ns / 1000));
+			"PEARVISOR_VENUS_SPIN_US=0 turns it off; kinds 0x%x)",
+			(unsigned long long)(r->spin_ns / 1000), r->spin_threads);
 	*out = r;
 	return 0;
 }
 
 uint64_t venus_renderer_spin_ns(const struct venus_renderer *r)
 {
-	return r->spin_ns;
+	return r->spin_threads & VN_SPIN_VTEST ? r->spin_ns : 0;
+}
+
+uint64_t vn_spin_ns(const struct venus_renderer *r, unsigned kind)
+{
+	return r->spin_threads & kind ? r->spin_ns : 0;
 }
 
 void venus_renderer_destroy(struct venus_renderer *r)

@@ -47,8 +47,9 @@ void venus_renderer_destroy(struct venus_renderer *r);
  * size. */
 size_t venus_renderer_get_capset(struct venus_renderer *r, void *buf, size_t size);
 
-/* PEARVISOR_VENUS_SPIN_US in ns (0: off): how long server threads poll
- * before they block; the vtest server applies it to its client threads. */
+/* The cap in ns (0: off) on how long vtest client threads poll their
+ * socket before they block (PEARVISOR_VENUS_SPIN_US and _SPIN_THREADS;
+ * os/os_spin.h adapts each thread's window below it). */
 uint64_t venus_renderer_spin_ns(const struct venus_renderer *r);
 
 struct venus_context_callbacks {

@@ -193,8 +193,8 @@ static void *timeline_thread(void *arg)
 	snprintf(name, sizeof(name), "vn-fence-%u", tl->idx);
 	pthread_setname_np(pthread_self(), name);
 	struct os_spin work_spin, fence_spin;
-	os_spin_init(&work_spin, ctx->r->spin_ns);
-	os_spin_init(&fence_spin, ctx->r->spin_ns);
+	os_spin_init(&work_spin, vn_spin_ns(ctx->r, VN_SPIN_FENCE));
+	os_spin_init(&fence_spin, vn_spin_ns(ctx->r, VN_SPIN_FENCE_WAIT));
 	pthread_mutex_lock(&tl->lock);
 	for (;;) {
 		uint64_t idle_from = tl->head || !work_spin.max_ns ? 0 : os_now_ns();

@@ -27,6 +27,18 @@
  * (each active context polls with up to three threads). */
 #define VN_SPIN_AUTO_US 200u
 #define VN_SPIN_AUTO_MIN_CPUS 8
+/* Which threads poll (PEARVISOR_VENUS_SPIN_THREADS, a comma list). Not the
+ * vtest client threads by default: a poll() per iteration is a system call,
+ * and on the H100 machine (a VM) their polling slowed the ring thread's
+ * replay by 65% and an empty submit + wait by 22% (docs/PERFORMANCE.md,
+ * run 33), while the other kinds poll memory. */
+enum {
+	VN_SPIN_VTEST = 1u << 0,     /* vtest client threads, on their socket */
+	VN_SPIN_RING = 1u << 1,      /* ring threads, between commands */
+	VN_SPIN_FENCE = 1u << 2,     /* fence threads, between fences */
+	VN_SPIN_FENCE_WAIT = 1u << 3, /* fence threads, on a pending host fence */
+	VN_SPIN_DEFAULT = VN_SPIN_RING | VN_SPIN_FENCE | VN_SPIN_FENCE_WAIT,
+};
 
 enum vn_memory_mode { VN_MEMORY_EXPORT, VN_MEMORY_HOSTPTR };
 
@@ -57,6 +69,7 @@ struct venus_renderer {
 	 * costs a wake-up, tens of µs on an idle many-core host; polling
 	 * pays for that with a core, which a 2-core host cannot spare. */
 	uint64_t spin_ns;
+	unsigned spin_threads; /* VN_SPIN_* */
 	/* PEARVISOR_VENUS_FENCE_ATTACH=1: fences ride on the guest's own
 	 * submits (vn_fence.c). Off by default: slower vkmark on the H100. */
 	bool fence_attach;
@@ -359,5 +372,9 @@ void vn_pipe_push(struct vn_pipe *p, void (*call)(const void *, void *), const v
 		  void *args);
 void vn_pipe_drain(struct vn_pipe *p);
 void vn_pipe_end(struct vn_pipe *p);
+
+/* The polling cap for one kind of thread (VN_SPIN_*): 0 where that kind
+ * does not poll. */
+uint64_t vn_spin_ns(const struct venus_renderer *r, unsigned kind);
 
 #endif

@@ -124,7 +124,7 @@ static void *ring_thread(void *arg)
 	pthread_setname_np(pthread_self(), name);
 	os_thread_set_timer_slack_ns(VN_RING_TIMER_SLACK_NS);
 	struct os_spin spin;
-	os_spin_init(&spin, ctx->r->spin_ns);
+	os_spin_init(&spin, vn_spin_ns(ctx->r, VN_SPIN_RING));
 	uint64_t last = os_now_ns(), sleep = VN_RING_SLEEP_MIN_NS;
 	bool waited = false;
 	for (;;) {

@@ -86,12 +86,13 @@ else
 fi
 
 # Adaptive polling (the default where the host has 8+ CPUs, forced on
-# here): ring and fence threads poll before blocking, with the same results.
-PEARVISOR_VENUS_SPIN_US=100 run_client pv-vktest-polling 300 build/$arch/pv-vktest \
+# here, for every kind of thread, the vtest client's too): the same results.
+PEARVISOR_VENUS_SPIN_US=100 PEARVISOR_VENUS_SPIN_THREADS=vtest,ring,fence,fencewait \
+	run_client pv-vktest-polling 300 build/$arch/pv-vktest \
 	--checks compute,copies,timeline,recording
-if grep -q 'threads poll up to 100 us' \
+if grep -q 'threads poll up to 100 us .*kinds 0xf)' \
 	build/test-logs/venus-gpu-server-pv-vktest-polling.server-err; then
-	echo "PASS venus-polling-on (the server polled, up to 100 us)"
+	echo "PASS venus-polling-on (the server polled, up to 100 us, all four kinds)"
 else
 	echo "FAIL venus-polling-on (no polling announced in the server log)"
 fi
