@@ -420,10 +420,13 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 			st = req->dd->fns.GetFenceStatus(req->device, req->fence);
 		} while (st == VK_NOT_READY && os_now_ns() < end);
 		if (st == VK_SUCCESS) {
+			/* Pooled before the lock goes: vn_device_fences_fini
+			 * (device destroy) waits on this lock for fences it
+			 * cannot see on the list, then frees the pool. */
+			fence_put(req->dd, req->device, req->fence, true);
 			pthread_mutex_unlock(&tl->lock);
 			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_POLLED, req->t_submit);
 			retire(ctx, ring_idx, fence_id);
-			fence_put(req->dd, req->device, req->fence, true);
 			free(req);
 			return 0;
 		}
@@ -436,9 +439,10 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 		return 0;
 	}
 	if (enqueue(ctx, tl, req)) {
-		pthread_mutex_unlock(&tl->lock);
+		/* Under the lock for the same reason as above. */
 		if (req->fence)
 			wait_and_put(req->dd, req->device, req->fence);
+		pthread_mutex_unlock(&tl->lock);
 		free(req);
 		return -EAGAIN;
 	}
@@ -451,15 +455,17 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 static void put_stale(struct venus_context *ctx, int ring_idx, VkFence f, VkDevice device,
 		      struct vn_device_data *dd)
 {
-	bool queued = false;
 	if (ring_idx > 0 && ring_idx < VN_MAX_TIMELINES) {
 		struct vn_timeline *tl = &ctx->tl[ring_idx];
 		pthread_mutex_lock(&tl->lock);
-		queued = enqueue_silent(ctx, tl, f, device, dd);
+		/* Waited for under the lock if it cannot be queued, so
+		 * vn_device_fences_fini cannot free its pool meanwhile. */
+		if (!enqueue_silent(ctx, tl, f, device, dd))
+			wait_and_put(dd, device, f);
 		pthread_mutex_unlock(&tl->lock);
+		return;
 	}
-	if (!queued)
-		wait_and_put(dd, device, f);
+	wait_and_put(dd, device, f);
 }
 
 /*

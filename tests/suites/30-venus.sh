@@ -118,6 +118,18 @@ echo "[sid $(basename "$root")] vulkaninfo --summary, vk-smoke, vn-micro event..
 sid_client vulkaninfo-summary 120 vulkaninfo --summary
 sid_client vk-smoke 120 "$bin/vk-smoke"
 VN_PERF=$micro_perf sid_client vn-micro-event 120 "$bin/vn-micro" event -n 2000
+# Mesa 26 asks for virtqueue fences on queue timelines; polled on the
+# submitting thread (opt-in), an empty submit's is retired and pooled
+# there, under the timeline's lock.
+PEARVISOR_VENUS_TRACE=1 PEARVISOR_VENUS_FENCE_POLL_US=200 sid_client vn-micro-fence-poll 300 \
+	"$bin/vn-micro" submit -n 300
+polled=$(sed -n 's/.*trace fence_polled *n=\([0-9]*\).*/\1/p' \
+	build/test-logs/venus-gpu-server-sid-vn-micro-fence-poll.server-err | sort -n | tail -n 1)
+if [ "${polled:-0}" -gt 0 ]; then
+	echo "PASS venus-sid-fence-poll-used ($polled fences polled on the submitting thread)"
+else
+	echo "FAIL venus-sid-fence-poll-used (no fence polled on the submitting thread)"
+fi
 
 # The server where the host's libraries are not: the root's Vulkan loader
 # (sid's does not pull in libm) and lavapipe, whose JIT code for vk-smoke's
