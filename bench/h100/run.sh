@@ -267,9 +267,13 @@ run_micro() {
 			print "micro:" $2 "\t" m "\t" a[2] "\t" b[2] }' >>"$results"
 		return
 	fi
-	# The server traces its hand-offs (docs/venus-renderer.md): the
-	# distributions land in its log at each disconnect.
-	srv_env=(PEARVISOR_VENUS_TRACE=1)
+	# PV_MICRO_TRACE=1: the server traces its hand-offs
+	# (docs/venus-renderer.md), the distributions landing in its log at
+	# each disconnect. Off by default since session 11: tracing takes
+	# clock reads and a lock per replayed command, which the record
+	# micro then counts (runs up to 34 were traced).
+	srv_env=()
+	[ "${PV_MICRO_TRACE:-0}" = 1 ] && srv_env=(PEARVISOR_VENUS_TRACE=1)
 	# Fence feedback off: every vkGetFenceStatus is a guest->host round trip.
 	client "$mode" 60 "$lf" VN_PERF=no_fence_feedback -- /pv/vn-micro all -n "$n"
 	tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
