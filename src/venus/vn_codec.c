@@ -21,14 +21,6 @@
 
 /* ---- arena ---------------------------------------------------------- */
 
-struct vn_arena_block {
-	struct vn_arena_block *next;
-	size_t size, used;
-	max_align_t data[];
-};
-
-#define VN_ARENA_BLOCK (64 * 1024)
-
 void vn_arena_init(struct vn_arena *a, size_t limit)
 {
 	a->blocks = NULL;
@@ -36,30 +28,9 @@ void vn_arena_init(struct vn_arena *a, size_t limit)
 	a->limit = limit;
 }
 
-static void *arena_alloc_slow(struct vn_arena *a, size_t size);
+#define arena_alloc vn_arena_alloc
 
-/* The common case inline: room in the current block. */
-static inline void *arena_alloc(struct vn_arena *a, size_t size)
-{
-	size = PV_ALIGN_UP(size ? size : 1, (size_t)16);
-	struct vn_arena_block *b = a->blocks;
-	if (__builtin_expect(b && size <= a->limit && a->used <= a->limit - size &&
-			     b->size - b->used >= size, 1)) {
-		void *p = (char *)b->data + b->used;
-		b->used += size;
-		a->used += size;
-		memset(p, 0, size);
-		return p;
-	}
-	return arena_alloc_slow(a, size);
-}
-
-void *vn_arena_alloc(struct vn_arena *a, size_t size)
-{
-	return arena_alloc(a, size);
-}
-
-static void *arena_alloc_slow(struct vn_arena *a, size_t size)
+void *vn_arena_alloc_slow(struct vn_arena *a, size_t size)
 {
 	if (size > a->limit || a->used > a->limit - size)
 		return NULL;
@@ -87,15 +58,9 @@ static void *arena_alloc_slow(struct vn_arena *a, size_t size)
 	return p;
 }
 
-void vn_arena_reset(struct vn_arena *a)
+void vn_arena_reset_slow(struct vn_arena *a)
 {
-	/* The common case, once per command: only the standard block. */
 	struct vn_arena_block *b = a->blocks, *keep = NULL, *next;
-	if (b && !b->next && b->size == VN_ARENA_BLOCK) {
-		b->used = 0;
-		a->used = 0;
-		return;
-	}
 	/* Keep one standard block so steady-state commands never malloc. */
 	for (; b; b = next) {
 		next = b->next;

@@ -88,14 +88,54 @@ struct vn_cmd_desc {
 
 /* Bump allocator for one command's decoded structs; bounded so a hostile
  * count cannot take the host's memory. */
+struct vn_arena_block {
+	struct vn_arena_block *next;
+	size_t size, used;
+	max_align_t data[];
+};
+
+#define VN_ARENA_BLOCK (64 * 1024)
+
 struct vn_arena {
 	struct vn_arena_block *blocks;
 	size_t used, limit;
 };
 void vn_arena_init(struct vn_arena *a, size_t limit);
-void *vn_arena_alloc(struct vn_arena *a, size_t size); /* zeroed; NULL past limit */
-void vn_arena_reset(struct vn_arena *a);
 void vn_arena_fini(struct vn_arena *a);
+void *vn_arena_alloc_slow(struct vn_arena *a, size_t size);
+void vn_arena_reset_slow(struct vn_arena *a);
+
+/* The common cases inline (the replay allocates and resets once per
+ * command): room in the current block; only the standard block to reset. */
+
+/* Zeroed; NULL past the limit. */
+static inline void *vn_arena_alloc(struct vn_arena *a, size_t size)
+{
+	if (size > a->limit)
+		return NULL; /* also keeps the rounding below from wrapping */
+	size = (size ? size + 15 : 16) & ~(size_t)15;
+	struct vn_arena_block *b = a->blocks;
+	if (__builtin_expect(b && size <= a->limit && a->used <= a->limit - size &&
+			     b->size - b->used >= size, 1)) {
+		void *p = (char *)b->data + b->used;
+		b->used += size;
+		a->used += size;
+		memset(p, 0, size);
+		return p;
+	}
+	return vn_arena_alloc_slow(a, size);
+}
+
+static inline void vn_arena_reset(struct vn_arena *a)
+{
+	struct vn_arena_block *b = a->blocks;
+	if (__builtin_expect(b && !b->next && b->size == VN_ARENA_BLOCK, 1)) {
+		b->used = 0;
+		a->used = 0;
+		return;
+	}
+	vn_arena_reset_slow(a);
+}
 
 struct vn_objects;
 struct vn_object;

@@ -17,6 +17,11 @@ void vn_exec_init(struct vn_exec *x, struct venus_context *ctx, struct vn_ring *
 	memset(x, 0, sizeof(*x));
 	x->ctx = ctx;
 	x->ring = ring;
+	for (uint32_t t = 0; t < VN_CMD_TYPE_COUNT; t++) {
+		x->handlers[t] = vn_transport_handler_for(t);
+		if (!x->handlers[t])
+			x->handlers[t] = vn_handler_for(t);
+	}
 	vn_arena_init(&x->arena, VN_ARENA_LIMIT);
 	/* Not with command dumps: those want each command's call made
 	 * before the next is decoded. */
@@ -149,7 +154,16 @@ static const void *dispatch_fns(struct vn_exec *x, const struct vn_cmd_desc *c, 
 	struct vn_object *first = d->first_obj;
 	if (!first || first->type != c->params[0].type || first->handle != h0)
 		first = vn_objects_of_handle(&x->ctx->objs, c->params[0].type, h0);
-	const void *fns = first ? fns_for(first, c->level) : NULL;
+	const void *fns = NULL;
+	if (first && c->level == VN_LEVEL_DEVICE) {
+		fns = __atomic_load_n(&first->dev_fns, __ATOMIC_RELAXED);
+		if (!fns) {
+			fns = fns_for(first, VN_LEVEL_DEVICE);
+			__atomic_store_n(&first->dev_fns, fns, __ATOMIC_RELAXED);
+		}
+	} else if (first) {
+		fns = fns_for(first, c->level);
+	}
 	if (!fns)
 		vn_decoder_fail(d, "dispatchable handle %s is NULL or orphaned",
 				c->params[0].name);
@@ -275,9 +289,7 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 		}
 		if (!vn_decode_cmd(&d, type, c, args))
 			goto fatal;
-		vn_handler_fn h = vn_transport_handler_for(type);
-		if (!h)
-			h = vn_handler_for(type);
+		vn_handler_fn h = x->handlers[type];
 		if (p && pipelinable(c, flags, h) && vn_pipe_ready(p)) {
 			struct vn_object *first;
 			const void *fns = dispatch_fns(x, c, args, &d, &first);

@@ -110,8 +110,16 @@ struct vn_reply_stream {
 };
 
 /* One decoding thread's state: the context thread or a ring thread. */
+struct vn_exec;
+/* A hand-written handler for a command (vn_handlers.c, vn_transport.c). */
+typedef void (*vn_handler_fn)(struct vn_exec *x, const struct vn_cmd_desc *c,
+			      void *args, struct vn_decoder *d);
+
 struct vn_exec {
 	struct venus_context *ctx;
+	/* Per command type, its handler or NULL (generic dispatch), looked
+	 * up once: the replay asks for every command. */
+	vn_handler_fn handlers[VN_CMD_TYPE_COUNT];
 	struct vn_ring *ring; /* NULL on the context thread */
 	struct vn_arena arena;
 	struct vn_reply_stream reply;
@@ -288,8 +296,6 @@ void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 			 struct vn_decoder *d);
 
 /* vn_handlers.c: hand-written semantics, NULL for generic commands. */
-typedef void (*vn_handler_fn)(struct vn_exec *x, const struct vn_cmd_desc *c,
-			      void *args, struct vn_decoder *d);
 vn_handler_fn vn_handler_for(uint32_t cmd_type);
 
 /* vn_transport.c: MESA commands. */

@@ -23,6 +23,12 @@ struct vn_object {
 	struct vn_object *id_next, *rev_next;
 	void *data;
 	void (*free_data)(struct vn_object *obj);
+	/* The owning device's function table, once looked up (dispatch_fns):
+	 * every replayed command would walk command buffer -> pool ->
+	 * device for it. Threads may fill it concurrently (relaxed atomics,
+	 * same value); it lives as long as the device, which outlives the
+	 * object. */
+	const void *dev_fns;
 };
 
 struct vn_objects {

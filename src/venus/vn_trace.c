@@ -36,7 +36,7 @@ void vn_trace_init(struct vn_trace *t, bool on, uint32_t ncmds)
 	t->on = on;
 }
 
-void vn_trace_cmd(struct vn_trace *t, uint32_t type, const char *name, uint64_t start_ns)
+void vn_trace_cmd_record(struct vn_trace *t, uint32_t type, const char *name, uint64_t start_ns)
 {
 	if (!t->on || !start_ns || type >= t->ncmds)
 		return;
@@ -57,12 +57,7 @@ static int cmp_cmd_total(const void *a, const void *b)
 	return (x->total_ns < y->total_ns) - (x->total_ns > y->total_ns);
 }
 
-uint64_t vn_trace_now(const struct vn_trace *t)
-{
-	return t->on ? os_now_ns() : 0;
-}
-
-void vn_trace_since(struct vn_trace *t, enum vn_trace_point p, uint64_t start_ns)
+void vn_trace_since_record(struct vn_trace *t, enum vn_trace_point p, uint64_t start_ns)
 {
 	if (!t->on || !start_ns)
 		return;

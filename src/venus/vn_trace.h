@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "os/os_time.h"
+
 enum vn_trace_point {
 	VN_TRACE_QUEUE_CALL,    /* a host vkQueue* call under the queue lock */
 	VN_TRACE_SEQNO_WAIT,    /* vkWaitRingSeqnoMESA: until the ring's head passed */
@@ -44,12 +46,32 @@ struct vn_trace {
 };
 
 void vn_trace_init(struct vn_trace *t, bool on, uint32_t ncmds);
-/* One command of type `type` (< ncmds) took the time since start_ns. */
-void vn_trace_cmd(struct vn_trace *t, uint32_t type, const char *name, uint64_t start_ns);
+void vn_trace_cmd_record(struct vn_trace *t, uint32_t type, const char *name, uint64_t start_ns);
+void vn_trace_since_record(struct vn_trace *t, enum vn_trace_point p, uint64_t start_ns);
 /* Logs the distributions (when on) and frees the samples. */
 void vn_trace_fini(struct vn_trace *t, uint32_t ctx_id);
+
+/* Inline: the replay calls these once or twice per command, and with
+ * tracing off they are one branch. */
+
 /* 0 when tracing is off, so callers pay one branch. */
-uint64_t vn_trace_now(const struct vn_trace *t);
-void vn_trace_since(struct vn_trace *t, enum vn_trace_point p, uint64_t start_ns);
+static inline uint64_t vn_trace_now(const struct vn_trace *t)
+{
+	return t->on ? os_now_ns() : 0;
+}
+
+/* One command of type `type` (< ncmds) took the time since start_ns. */
+static inline void vn_trace_cmd(struct vn_trace *t, uint32_t type, const char *name,
+				uint64_t start_ns)
+{
+	if (t->on && start_ns)
+		vn_trace_cmd_record(t, type, name, start_ns);
+}
+
+static inline void vn_trace_since(struct vn_trace *t, enum vn_trace_point p, uint64_t start_ns)
+{
+	if (t->on && start_ns)
+		vn_trace_since_record(t, p, start_ns);
+}
 
 #endif
