@@ -255,8 +255,10 @@ run_vulkaninfo_full() {
 	client "$mode" 60 "$OUT/vulkaninfo-$mode.log" -- /usr/bin/vulkaninfo
 }
 
+# run_micro MODE [DEST]: vn-micro's results as rows of DEST (default
+# results.tsv): name, mode, median us, p99 us.
 run_micro() {
-	local mode=$1 lf=$OUT/$mode.log n=2000
+	local mode=$1 dest=${2:-$results} lf=$OUT/$1.log n=2000
 	[ "$quick" = 1 ] && n=300
 	local before
 	before=$(wc -l <"$lf" 2>/dev/null || echo 0)
@@ -264,7 +266,7 @@ run_micro() {
 		client "$mode" 60 "$lf" -- /pv/vn-micro all -n "$n"
 		tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
 			split($3, a, "="); split($4, b, "=");
-			print "micro:" $2 "\t" m "\t" a[2] "\t" b[2] }' >>"$results"
+			print "micro:" $2 "\t" m "\t" a[2] "\t" b[2] }' >>"$dest"
 		return
 	fi
 	# PV_MICRO_TRACE=1: the server traces its hand-offs
@@ -278,14 +280,47 @@ run_micro() {
 	client "$mode" 60 "$lf" VN_PERF=no_fence_feedback -- /pv/vn-micro all -n "$n"
 	tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
 		split($3, a, "="); split($4, b, "=");
-		print "micro:" $2 "[no_fence_feedback]\t" m "\t" a[2] "\t" b[2] }' >>"$results"
+		print "micro:" $2 "[no_fence_feedback]\t" m "\t" a[2] "\t" b[2] }' >>"$dest"
 	before=$(wc -l <"$lf")
 	client "$mode" 60 "$lf" -- /pv/vn-micro submit -n "$n"
 	tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
 		split($3, a, "="); split($4, b, "=");
-		print "micro:" $2 "\t" m "\t" a[2] "\t" b[2] }' >>"$results"
+		print "micro:" $2 "\t" m "\t" a[2] "\t" b[2] }' >>"$dest"
 	srv_env=()
 	grep -h ' trace ' "$OUT/server-$mode.log" >"$OUT/trace-$mode.txt" 2>/dev/null
+}
+
+# vn-micro in alternating rounds (PV_MICRO_ROUNDS, default 5), like
+# llamarounds: one run of a mode moves by as much as an A/B's effect
+# (session 11: record 1.29-2.42 us a group for one build), so each mode's
+# figure is the median of its runs' medians. Every run's rows:
+# $OUT/micro-samples.tsv (with the round).
+run_micro_rounds() {
+	local rounds=${PV_MICRO_ROUNDS:-5} r j mode tmp=$OUT/micro-round.tsv
+	local -a ms
+	read -r -a ms <<<"$modes"
+	[ "$quick" = 1 ] && rounds=2
+	for ((r = 0; r < rounds; r++)); do
+		for ((j = 0; j < ${#ms[@]}; j++)); do
+			mode=${ms[$(( (j + r) % ${#ms[@]} ))]}
+			: >"$tmp"
+			run_micro "$mode" "$tmp"
+			awk -v rd="$r" '{ print $0 "\t" rd }' "$tmp" >>"$OUT/micro-samples.tsv"
+		done
+		log "micro round $r done"
+	done
+	rm -f "$tmp"
+	[ -s "$OUT/micro-samples.tsv" ] || return 1
+	awk -F'\t' '
+		function median(list,   n, a, i, j, x) {
+			n = split(list, a, " ");
+			for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2;
+		}
+		{ k = $1 SUBSEP $2; keys[k] = 1; med[k] = med[k] " " $3; p99[k] = p99[k] " " $4; cnt[k]++ }
+		END { for (k in keys) { split(k, kk, SUBSEP);
+			printf "%s\t%s\t%.2f\t%.2f (medians of %d rounds)\n", kk[1], kk[2], median(med[k]), median(p99[k]), cnt[k] } }
+	' "$OUT/micro-samples.tsv" | sort >>"$results"
 }
 
 # vkmark --winsys headless, every default scene, PV_VKMARK_DURATION s each,
@@ -482,8 +517,9 @@ run_vkmarktrace() {
 	log "$mode: traced vkmark"
 }
 
-# PV_BENCH_WORKLOADS: which of "info infofull micro llama llamarounds llamatrace tbo
-# tbotest perf vkmark vkmarktrace" to run; llamarounds runs after all the per-mode workloads.
+# PV_BENCH_WORKLOADS: which of "info infofull micro microrounds llama llamarounds
+# llamatrace tbo tbotest perf vkmark vkmarktrace" to run; microrounds and
+# llamarounds run after all the per-mode workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
 want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
 # Modes whose client talks to our server (the trace workloads read its log).
@@ -548,6 +584,7 @@ fi
 for mode in $modes; do
 	run_mode "$mode"
 done
+want microrounds && { run_micro_rounds; log "micro rounds rc=$?"; }
 want llamarounds && { run_llama_rounds; log "llama rounds rc=$?"; }
 
 # ---- summary ----------------------------------------------------------------
