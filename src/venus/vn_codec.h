@@ -182,10 +182,12 @@ void vn_decoder_truncated(struct vn_decoder *d);
 #define VN_ALWAYS_INLINE static inline __attribute__((always_inline))
 VN_ALWAYS_INLINE const uint8_t *vn_take(struct vn_decoder *d, size_t n)
 {
-	if (__builtin_expect(!d->fatal && d->pos <= d->size && n <= d->size - d->pos, 1)) {
-		const uint8_t *p = d->data + d->pos;
-		d->pos += n;
-		return p;
+	/* pos <= size always holds (vn_decoder_init starts at 0 and this is
+	 * the only place pos moves), so size - pos cannot wrap. */
+	size_t pos = d->pos;
+	if (__builtin_expect(!d->fatal && n <= d->size - pos, 1)) {
+		d->pos = pos + n;
+		return d->data + pos;
 	}
 	vn_decoder_truncated(d);
 	return NULL;
