@@ -465,20 +465,30 @@ static int dispatch(struct client *c, uint32_t cmd, uint32_t len)
  * polling does not contend with the guest's sends (FIONREAD takes the
  * lock). Readable, hung up or failed: the read that follows decides.
  */
+#define VTEST_POLL_GAP_NS 2000ull
+
 static void spin_until_readable(const struct client *c)
 {
 	uint64_t spin_ns = c->spin.window_ns;
 	if (!spin_ns)
 		return;
-	uint64_t end = os_now_ns() + spin_ns;
+	uint64_t now = os_now_ns(), end = now + spin_ns;
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	for (;;) {
 		if (poll(&pfd, 1, 0) != 0)
 			return;
-		if (os_now_ns() >= end)
+		/* A system call per VTEST_POLL_GAP_NS, pauses in between: on
+		 * the H100 machine back-to-back poll()s were seen to slow the
+		 * ring thread's replay (docs/PERFORMANCE.md, run 33), and a
+		 * couple of µs is small beside the wake-up this saves. */
+		uint64_t next = now + VTEST_POLL_GAP_NS;
+		do {
+			for (int i = 0; i < 16; i++)
+				os_cpu_relax();
+			now = os_now_ns();
+		} while (now < next && now < end);
+		if (now >= end)
 			return;
-		for (int i = 0; i < 16; i++)
-			os_cpu_relax();
 	}
 }
 
