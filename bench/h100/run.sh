@@ -58,6 +58,13 @@ R=/tmp/pv-bench/root
 results=$OUT/results.tsv
 : >"$results"
 record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$results"; }
+# The median of a space-separated list, for the rounds' awk programs.
+awk_median='
+	function median(list,   n, a, i, j, x) {
+		n = split(list, a, " ");
+		for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2;
+	}'
 
 cleanup() {
 	[ -n "${srv_pid:-}" ] && kill "$srv_pid" 2>/dev/null
@@ -311,12 +318,7 @@ run_micro_rounds() {
 	done
 	rm -f "$tmp"
 	[ -s "$OUT/micro-samples.tsv" ] || return 1
-	awk -F'\t' '
-		function median(list,   n, a, i, j, x) {
-			n = split(list, a, " ");
-			for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2;
-		}
+	awk -F'\t' "$awk_median"'
 		{ k = $1 SUBSEP $2; keys[k] = 1; med[k] = med[k] " " $3; p99[k] = p99[k] " " $4; cnt[k]++ }
 		END { for (k in keys) { split(k, kk, SUBSEP);
 			printf "%s\t%s\t%.2f\t%.2f (medians of %d rounds)\n", kk[1], kk[2], median(med[k]), median(p99[k]), cnt[k] } }
@@ -408,12 +410,7 @@ run_llama_rounds() {
 	# Medians per (model, test, mode) and per round; the ratio of a mode to
 	# native is given as the ratio of the medians, and as the median of the
 	# per-round ratios (both should agree when the run is steady).
-	awk -F'\t' '
-		function median(list,   n, a, i, j, x) {
-			n = split(list, a, " ");
-			for (i = 2; i <= n; i++) { x = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
-			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2;
-		}
+	awk -F'\t' "$awk_median"'
 		{ k = $1 SUBSEP $2; keys[k] = 1; modes[$3] = 1; rounds[$4] = 1;
 		  all[k, $3] = all[k, $3] " " $5; per[k, $3, $4] = per[k, $3, $4] " " $5; cnt[k, $3]++ }
 		END {

@@ -28,8 +28,6 @@ void vn_arena_init(struct vn_arena *a, size_t limit)
 	a->limit = limit;
 }
 
-#define arena_alloc vn_arena_alloc
-
 void *vn_arena_alloc_slow(struct vn_arena *a, size_t size)
 {
 	if (size > a->limit || a->used > a->limit - size)
@@ -130,7 +128,7 @@ VN_INLINE void *alloc(struct vn_decoder *d, uint64_t count, uint64_t elem)
 				(unsigned long long)count);
 		return NULL;
 	}
-	void *p = arena_alloc(d->arena, (size_t)(count * elem));
+	void *p = vn_arena_alloc(d->arena, (size_t)(count * elem));
 	if (!p)
 		vn_decoder_fail(d, "decode arena exhausted (%llu x %llu bytes)",
 				(unsigned long long)count, (unsigned long long)elem);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "os/util.h"
 #include "venus/vn_gen.h"
 
 enum vn_kind {
@@ -113,7 +114,7 @@ static inline void *vn_arena_alloc(struct vn_arena *a, size_t size)
 {
 	if (size > a->limit)
 		return NULL; /* also keeps the rounding below from wrapping */
-	size = (size ? size + 15 : 16) & ~(size_t)15;
+	size = PV_ALIGN_UP(size ? size : 1, (size_t)16);
 	struct vn_arena_block *b = a->blocks;
 	if (__builtin_expect(b && size <= a->limit && a->used <= a->limit - size &&
 			     b->size - b->used >= size, 1)) {

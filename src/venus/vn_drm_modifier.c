@@ -297,16 +297,23 @@ static bool packed_layout(struct vn_exec *x, VkImage image, VkSubresourceLayout 
 	return true;
 }
 
+/* A LINEAR-modifier image has one memory plane: the colour aspect. */
+static void plane_to_color(struct vn_exec *x, VkDevice dev, VkImageSubresource *s)
+{
+	if (vn_drm_modifier_emulated(vn_physical_device_data_of_device(x, dev)) &&
+	    s->aspectMask == VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT)
+		s->aspectMask = VK_IMAGE_ASPECT_COLOR_BIT;
+}
+
 void vn_handle_image_subresource_layout2(struct vn_exec *x, const struct vn_cmd_desc *c,
 					 void *args, struct vn_decoder *d)
 {
 	struct vn_args_vkGetImageSubresourceLayout2 *a = args;
 	if (a->pLayout && packed_layout(x, a->image, &a->pLayout->subresourceLayout))
 		return;
-	if (a->pSubresource && vn_drm_modifier_emulated(vn_physical_device_data_of_device(x, a->device)) &&
-	    a->pSubresource->imageSubresource.aspectMask == VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT)
-		((VkImageSubresource2 *)a->pSubresource)->imageSubresource.aspectMask =
-			VK_IMAGE_ASPECT_COLOR_BIT;
+	if (a->pSubresource)
+		plane_to_color(x, a->device,
+			       &((VkImageSubresource2 *)a->pSubresource)->imageSubresource);
 	vn_dispatch_generic(x, c, args, d);
 }
 
@@ -316,9 +323,7 @@ void vn_handle_image_subresource_layout(struct vn_exec *x, const struct vn_cmd_d
 	struct vn_args_vkGetImageSubresourceLayout *a = args;
 	if (a->pLayout && packed_layout(x, a->image, a->pLayout))
 		return;
-	/* A LINEAR-modifier image has one memory plane: the colour aspect. */
-	if (a->pSubresource && vn_drm_modifier_emulated(vn_physical_device_data_of_device(x, a->device)) &&
-	    a->pSubresource->aspectMask == VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT)
-		((VkImageSubresource *)a->pSubresource)->aspectMask = VK_IMAGE_ASPECT_COLOR_BIT;
+	if (a->pSubresource)
+		plane_to_color(x, a->device, (VkImageSubresource *)a->pSubresource);
 	vn_dispatch_generic(x, c, args, d);
 }
