@@ -331,8 +331,9 @@ run_micro_rounds() {
 # (bench/headless-wsi: NVIDIA's driver has no VK_EXT_headless_surface), the
 # same on every driver; through Venus from the guest's Mesa WSI.
 run_vkmark() {
-	local mode=$1 lf=$OUT/vkmark-$mode.log d=${PV_VKMARK_DURATION:-2} layer=()
+	local mode=$1 lf=$OUT/vkmark-$mode.log d=${PV_VKMARK_DURATION:-2} layer=() into=${2:-$results}
 	[ "$quick" = 1 ] && d=1
+	[ -n "${3:-}" ] && lf=$3
 	case $mode in native*)
 		layer=(VK_LAYER_PATH=/pv/headless-wsi VK_INSTANCE_LAYERS=VK_LAYER_PEARVISOR_headless_wsi
 			PV_HEADLESS_WSI_DEBUG=1) ;;
@@ -341,7 +342,35 @@ run_vkmark() {
 	awk -v m="$mode" '/^\[.*FPS:/ { sc=$0; sub(/: FPS:.*/, "", sc); gsub(/ /, "", sc);
 		f=$0; sub(/.*FPS: */, "", f); sub(/ .*/, "", f);
 		print "vkmark:" sc "\t" m "\t" f "\tFPS" }
-		/vkmark Score:/ { print "vkmark:Score\t" m "\t" $NF "\tscore" }' "$lf" >>"$results"
+		/vkmark Score:/ { print "vkmark:Score\t" m "\t" $NF "\tscore" }' "$lf" >>"$into"
+}
+
+# vkmark in alternating rounds (PV_VKMARK_ROUNDS, default 3), like
+# microrounds: within one call a mode's Score moved by as much as the
+# effects measured (session 11), so each figure is the median of the
+# rounds'. Every run's rows: $OUT/vkmark-samples.tsv (with the round).
+run_vkmark_rounds() {
+	local rounds=${PV_VKMARK_ROUNDS:-3} r j mode tmp=$OUT/vkmark-round.tsv
+	local -a ms
+	read -r -a ms <<<"$modes"
+	[ "$quick" = 1 ] && rounds=2
+	for ((r = 0; r < rounds; r++)); do
+		for ((j = 0; j < ${#ms[@]}; j++)); do
+			mode=${ms[$(( (j + r) % ${#ms[@]} ))]}
+			[ "$mode" = native_nocm2 ] && continue
+			: >"$tmp"
+			run_vkmark "$mode" "$tmp" "$OUT/vkmark-$mode-round$r.log"
+			awk -v rd="$r" '{ print $0 "\t" rd }' "$tmp" >>"$OUT/vkmark-samples.tsv"
+		done
+		log "vkmark round $r done"
+	done
+	rm -f "$tmp"
+	[ -s "$OUT/vkmark-samples.tsv" ] || return 1
+	awk -F'\t' "$awk_median"'
+		{ k = $1 SUBSEP $2; keys[k] = 1; v[k] = v[k] " " $3; unit[k] = $4; cnt[k]++ }
+		END { for (k in keys) { split(k, kk, SUBSEP);
+			printf "%s\t%s\t%.0f\t%s (median of %d rounds)\n", kk[1], kk[2], median(v[k]), unit[k], cnt[k] } }
+	' "$OUT/vkmark-samples.tsv" | sort >>"$results"
 }
 
 run_llama_bench() {
@@ -515,8 +544,9 @@ run_vkmarktrace() {
 }
 
 # PV_BENCH_WORKLOADS: which of "info infofull micro microrounds llama llamarounds
-# llamatrace tbo tbotest perf vkmark vkmarktrace" to run; microrounds and
-# llamarounds run after all the per-mode workloads.
+# llamatrace tbo tbotest perf vkmark vkmarkrounds vkmarktrace" to run;
+# microrounds, vkmarkrounds and llamarounds run after all the per-mode
+# workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
 want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
 # Modes whose client talks to our server (the trace workloads read its log).
@@ -582,6 +612,7 @@ for mode in $modes; do
 	run_mode "$mode"
 done
 want microrounds && { run_micro_rounds; log "micro rounds rc=$?"; }
+want vkmarkrounds && { run_vkmark_rounds; log "vkmark rounds rc=$?"; }
 want llamarounds && { run_llama_rounds; log "llama rounds rc=$?"; }
 
 # ---- summary ----------------------------------------------------------------

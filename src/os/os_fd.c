@@ -14,6 +14,20 @@ int os_eventfd_create(void)
 	return fd < 0 ? -errno : fd;
 }
 
+int os_eventfd_create_readable(void)
+{
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
+	if (fd < 0)
+		return -errno;
+	uint64_t most = UINT64_MAX - 1;
+	if (write(fd, &most, sizeof(most)) != (ssize_t)sizeof(most)) {
+		int err = errno ? -errno : -EIO;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 void os_eventfd_signal(int fd)
 {
 	uint64_t one = 1;

@@ -11,6 +11,11 @@
 int os_eventfd_create(void);
 /* Makes the eventfd readable (adds 1). */
 void os_eventfd_signal(int fd);
+/* An eventfd that is readable for as long as it lives, even to a holder
+ * that reads it: a semaphore-mode counter at its maximum, which a read
+ * lowers by one. For answers that are "ready now" shared between peers.
+ * -errno on failure. */
+int os_eventfd_create_readable(void);
 
 /* Reads/writes exactly len bytes, retrying on EINTR and short transfers.
  * Return 0, or -1 with errno set; a read that hits EOF first sets errno to

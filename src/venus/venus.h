@@ -51,6 +51,9 @@ size_t venus_renderer_get_capset(struct venus_renderer *r, void *buf, size_t siz
  * socket before they block (PEARVISOR_VENUS_SPIN_US and _SPIN_THREADS;
  * os/os_spin.h adapts each thread's window below it). */
 uint64_t venus_renderer_spin_ns(const struct venus_renderer *r);
+/* How long (ns, 0: never) a vtest client thread polls for the rest of a
+ * message it has begun to read before it blocks (kind "vtestrest"). */
+uint64_t venus_renderer_rest_spin_ns(const struct venus_renderer *r);
 
 struct venus_context_callbacks {
 	void *opaque;

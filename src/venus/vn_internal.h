@@ -27,8 +27,15 @@
  * (each active context polls with up to three threads). */
 #define VN_SPIN_AUTO_US 200u
 #define VN_SPIN_AUTO_MIN_CPUS 8
+/* The most a vtest client thread polls for the rest of a message whose
+ * start it has read: Mesa writes a message in several writes back to back
+ * (SYNC_WAIT: four), and a thread that sleeps between them costs the
+ * guest's next write a wake-up. Short, since the rest is microseconds
+ * away unless the guest thread was preempted. */
+#define VN_SPIN_REST_US 20u
 /* Which threads poll (PEARVISOR_VENUS_SPIN_THREADS, a comma list). Not the
- * vtest client threads by default: a poll() per iteration is a system call,
+ * vtest client threads between messages by default (they do inside one,
+ * briefly, VN_SPIN_REST_US): a poll() per iteration is a system call,
  * and on the H100 machine (a VM) their polling slowed the ring thread's
  * replay by 65% and an empty submit + wait by 22% (docs/PERFORMANCE.md,
  * run 33), while the other kinds poll memory. */
@@ -37,7 +44,8 @@ enum {
 	VN_SPIN_RING = 1u << 1,      /* ring threads, between commands */
 	VN_SPIN_FENCE = 1u << 2,     /* fence threads, between fences */
 	VN_SPIN_FENCE_WAIT = 1u << 3, /* fence threads, on a pending host fence */
-	VN_SPIN_DEFAULT = VN_SPIN_RING | VN_SPIN_FENCE | VN_SPIN_FENCE_WAIT,
+	VN_SPIN_VTEST_REST = 1u << 4, /* vtest client threads, inside a message */
+	VN_SPIN_DEFAULT = VN_SPIN_RING | VN_SPIN_FENCE | VN_SPIN_FENCE_WAIT | VN_SPIN_VTEST_REST,
 };
 
 enum vn_memory_mode { VN_MEMORY_EXPORT, VN_MEMORY_HOSTPTR };

@@ -31,6 +31,9 @@ struct vtest_backend {
 	/* Client threads poll their socket this long before blocking in a
 	 * read (0: never); see PEARVISOR_VENUS_SPIN_US. */
 	uint64_t spin_ns;
+	/* ... and this long for the rest of a message they have begun to
+	 * read (0: never). */
+	uint64_t rest_spin_ns;
 };
 
 #endif

@@ -25,6 +25,8 @@
 #include "vtest/vtest_sync.h"
 #include "vtest/vtest_wire.h"
 
+#define VTEST_RX_BYTES 4096u
+
 /* Large enough for any Venus submit Mesa makes over vtest (it splits big
  * streams into shmem); anything bigger is refused. */
 #define VTEST_MAX_MSG_BYTES (64u << 20)
@@ -52,6 +54,12 @@ struct client {
 	size_t baseline_objects;
 	struct vtest_syncs syncs;
 	struct os_spin spin;                      /* polling before a read */
+	uint64_t rest_spin_ns;                    /* ... inside a message */
+	/* What the last recv brought beyond the bytes asked for: Mesa's
+	 * messages are small and often come several at a time, so one system
+	 * call (~1-2 µs on a VM) usually reads header, body and more. */
+	uint8_t rx[VTEST_RX_BYTES];
+	uint32_t rx_pos, rx_len;
 	uint64_t msgs[VTEST_CMD_SUBMIT_CMD2 + 1]; /* messages served, per command */
 	uint64_t last_sync_read;                  /* for the timeline */
 	struct vtest_timeline *timeline;          /* NULL unless asked for */
@@ -241,14 +249,16 @@ static int do_sync_wait(struct client *c, const uint32_t *p, uint32_t len)
 	if (len < 2 || (len - 2) % 3)
 		return fail(c, "SYNC_WAIT: length %u is not 2 + 3n", len);
 	int fd;
-	int err = vtest_sync_wait(&c->syncs, p[0], p[1], p + 2, (len - 2) / 3, &fd);
+	bool shared;
+	int err = vtest_sync_wait(&c->syncs, p[0], p[1], p + 2, (len - 2) / 3, &fd, &shared);
 	if (err)
 		return fail(c, "SYNC_WAIT failed: %s", err == -ENOENT ? "unknown sync id"
 							: strerror(-err));
 	int ret = reply(c, VTEST_CMD_SYNC_WAIT, NULL, 0);
 	if (!ret)
 		ret = send_fd(c, fd);
-	close(fd);
+	if (!shared)
+		close(fd);
 	return ret;
 }
 
@@ -456,20 +466,20 @@ static int dispatch(struct client *c, uint32_t cmd, uint32_t len)
 }
 
 /*
- * With polling on (backend->spin_ns), poll the socket for data before a
- * blocking read, for the client's adaptive window (os/os_spin.h). Mesa's
- * vtest client writes each message as two writes (header, body) and waits
- * for replies in short succession (submit, sync wait, sync read): a thread
- * asleep in read() pays a wake-up per write, one that polls does not.
+ * With polling on, poll the socket for data before a blocking read: between
+ * messages for the client's adaptive window (backend->spin_ns, os/os_spin.h),
+ * and for up to backend->rest_spin_ns for the rest of a message begun.
+ * Mesa's vtest client writes each message in several writes and waits for
+ * replies in short succession (submit, sync wait, sync read): a thread
+ * asleep in read() costs a wake-up per write, one that polls does not.
  * poll() with no timeout tests the receive queue without its lock, so the
  * polling does not contend with the guest's sends (FIONREAD takes the
  * lock). Readable, hung up or failed: the read that follows decides.
  */
 #define VTEST_POLL_GAP_NS 2000ull
 
-static void spin_until_readable(const struct client *c)
+static void spin_until_readable(const struct client *c, uint64_t spin_ns)
 {
-	uint64_t spin_ns = c->spin.window_ns;
 	if (!spin_ns)
 		return;
 	uint64_t now = os_now_ns(), end = now + spin_ns;
@@ -492,14 +502,54 @@ static void spin_until_readable(const struct client *c)
 	}
 }
 
+/* Fills dst with the client's next `len` bytes: first from c->rx, then
+ * from the socket, big remainders straight into dst. `started`: bytes of
+ * this message already read before this call. 0, or -1 with errno as
+ * os_read_full's (ECONNRESET for a close at a message boundary). */
+static int rx_read(struct client *c, void *dst, size_t len, size_t started)
+{
+	uint8_t *p = dst;
+	size_t done = 0;
+	for (;;) {
+		size_t have = c->rx_len - c->rx_pos;
+		size_t take = PV_MIN(have, len - done);
+		memcpy(p + done, c->rx + c->rx_pos, take);
+		c->rx_pos += (uint32_t)take;
+		done += take;
+		if (done == len)
+			return 0;
+		c->rx_pos = c->rx_len = 0;
+		if (started + done)
+			spin_until_readable(c, c->rest_spin_ns);
+		bool direct = len - done >= sizeof(c->rx);
+		ssize_t r = recv(c->fd, direct ? p + done : c->rx,
+				 direct ? len - done : sizeof(c->rx), 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			errno = started + done ? EPIPE : ECONNRESET;
+			return -1;
+		}
+		if (direct)
+			done += (size_t)r;
+		else
+			c->rx_len = (uint32_t)r;
+	}
+}
+
 static int read_message(struct client *c, uint32_t *cmd, uint32_t *len, bool *eof)
 {
 	uint32_t hdr[2];
 	*eof = false;
-	uint64_t t0 = c->spin.max_ns ? os_now_ns() : 0;
-	spin_until_readable(c);
-	int rerr = os_read_full(c->fd, hdr, sizeof(hdr));
-	if (c->spin.max_ns)
+	/* Only a wait for a message not yet begun feeds the adaptive window. */
+	bool waits = c->spin.max_ns && c->rx_pos == c->rx_len;
+	uint64_t t0 = waits ? os_now_ns() : 0;
+	if (waits)
+		spin_until_readable(c, c->spin.window_ns);
+	int rerr = rx_read(c, hdr, sizeof(hdr), 0);
+	if (waits)
 		os_spin_update(&c->spin, os_now_ns() - t0);
 	if (rerr) {
 		if (errno == ECONNRESET) {
@@ -529,9 +579,7 @@ static int read_message(struct client *c, uint32_t *cmd, uint32_t *len, bool *eo
 		c->buf_cap = cap;
 	}
 	memset((char *)c->buf + bytes, 0, 4);
-	if (bytes)
-		spin_until_readable(c);
-	if (bytes && os_read_full(c->fd, c->buf, (size_t)bytes))
+	if (bytes && rx_read(c, c->buf, (size_t)bytes, sizeof(hdr)))
 		return fail(c, "connection %s inside %s (%u), %" PRIu64 " bytes expected",
 			    errno == EPIPE ? "closed" : strerror(errno), cmd_name(*cmd), *cmd,
 			    bytes);
@@ -574,6 +622,7 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 	c->next_res_id = 1;
 	vtest_syncs_init(&c->syncs);
 	os_spin_init(&c->spin, backend->spin_ns);
+	c->rest_spin_ns = backend->rest_spin_ns;
 
 	bool clean = false;
 	c->timeline = vtest_timeline_open(client_id);

@@ -39,6 +39,7 @@ void vtest_syncs_init(struct vtest_syncs *s)
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
 	s->next_id = 1;
+	s->ready_fd = -1;
 }
 
 void vtest_syncs_fini(struct vtest_syncs *s)
@@ -55,6 +56,8 @@ void vtest_syncs_fini(struct vtest_syncs *s)
 		free(f);
 	}
 	free(s->syncs);
+	if (s->ready_fd >= 0)
+		close(s->ready_fd);
 	pthread_mutex_destroy(&s->lock);
 }
 
@@ -175,23 +178,20 @@ int vtest_sync_write(struct vtest_syncs *s, uint32_t id, uint64_t value)
 }
 
 int vtest_sync_wait(struct vtest_syncs *s, uint32_t flags, uint32_t timeout_ms,
-		    const uint32_t *triplets, uint32_t n, int *fd)
+		    const uint32_t *triplets, uint32_t n, int *fd, bool *shared)
 {
 	struct vtest_wait *w = calloc(1, sizeof(*w) + (size_t)n * sizeof(w->want[0]));
 	if (!w)
 		return -ENOMEM;
 	w->flags = flags;
 	w->n = n;
+	w->fd = -1;
 	w->deadline_ns = timeout_ms == UINT32_MAX ? UINT64_MAX
 						  : os_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	decode_triplets(triplets, n, w->want);
 
-	int client_fd = os_eventfd_create();
-	if (client_fd < 0) {
-		free(w);
-		return client_fd;
-	}
-	int ret = 0;
+	int client_fd = -1, ret = 0;
+	*shared = false;
 	pthread_mutex_lock(&s->lock);
 	for (uint32_t i = 0; i < n; i++) {
 		if (!find(s, w->want[i].id)) {
@@ -200,35 +200,57 @@ int vtest_sync_wait(struct vtest_syncs *s, uint32_t flags, uint32_t timeout_ms,
 		}
 	}
 	if (wait_ready(s, w)) {
-		os_eventfd_signal(client_fd);
-		free(w);
-		w = NULL;
-	} else if (timeout_ms == 0) {
-		/* The client polls with no timeout and re-asks later. */
+		if (s->ready_fd < 0)
+			s->ready_fd = os_eventfd_create_readable();
+		if (s->ready_fd >= 0) {
+			client_fd = s->ready_fd;
+			*shared = true;
+		} else {
+			/* Without it, a fresh signalled eventfd does. */
+			client_fd = os_eventfd_create();
+			if (client_fd < 0) {
+				ret = client_fd;
+				goto fail;
+			}
+			os_eventfd_signal(client_fd);
+		}
 		free(w);
 		w = NULL;
 	} else {
-		if (s->wait_count >= VTEST_MAX_WAITS)
-			check_waits(s);
-		if (s->wait_count >= VTEST_MAX_WAITS) {
-			ret = -ENOSPC;
+		client_fd = os_eventfd_create();
+		if (client_fd < 0) {
+			ret = client_fd;
 			goto fail;
 		}
-		w->fd = dup(client_fd);
-		if (w->fd < 0) {
-			ret = -errno;
-			goto fail;
+		if (timeout_ms == 0) {
+			/* The client polls with no timeout and re-asks later. */
+			free(w);
+			w = NULL;
+		} else {
+			if (s->wait_count >= VTEST_MAX_WAITS)
+				check_waits(s);
+			if (s->wait_count >= VTEST_MAX_WAITS) {
+				ret = -ENOSPC;
+				goto fail;
+			}
+			w->fd = dup(client_fd);
+			if (w->fd < 0) {
+				ret = -errno;
+				goto fail;
+			}
+			w->next = s->waits;
+			s->waits = w;
+			s->wait_count++;
 		}
-		w->next = s->waits;
-		s->waits = w;
-		s->wait_count++;
 	}
 	pthread_mutex_unlock(&s->lock);
 	*fd = client_fd;
 	return 0;
 fail:
 	pthread_mutex_unlock(&s->lock);
-	close(client_fd);
+	if (client_fd >= 0 && !*shared)
+		close(client_fd);
+	*shared = false;
 	free(w);
 	return ret;
 }

@@ -12,6 +12,7 @@
 #define PV_VTEST_VTEST_SYNC_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@ struct vtest_syncs {
 	size_t wait_count;
 	struct vtest_pending_fence *fences;
 	size_t fence_count;
+	/* Handed out for every wait that holds on arrival, the common case
+	 * (vkmark: 70% of SYNC_WAITs); -1 until the first. */
+	int ready_fd;
 };
 
 void vtest_syncs_init(struct vtest_syncs *s);
@@ -51,11 +55,14 @@ int vtest_sync_read(struct vtest_syncs *s, uint32_t id, uint64_t *value);
 int vtest_sync_write(struct vtest_syncs *s, uint32_t id, uint64_t value);
 
 /* triplets: n x {id, value_lo, value_hi} as on the wire. On success *fd is
- * an eventfd for the client (the caller sends then closes it); it is
- * already signalled if the condition holds. timeout_ms bounds how long the
+ * an eventfd for the client to send, readable once the condition holds;
+ * the caller closes it afterwards unless *shared. A wait that already
+ * holds gets the set's ready_fd (*shared): an eventfd that stays readable,
+ * which spares the eventfd's creation, signal and close, ~2.5 µs of system
+ * calls on a VM, on every such round trip. timeout_ms bounds how long the
  * server keeps watching (UINT32_MAX: until the client goes). */
 int vtest_sync_wait(struct vtest_syncs *s, uint32_t flags, uint32_t timeout_ms,
-		    const uint32_t *triplets, uint32_t n, int *fd);
+		    const uint32_t *triplets, uint32_t n, int *fd, bool *shared);
 
 /* Records that fence_id sets these syncs when it retires. */
 int vtest_syncs_add_fence(struct vtest_syncs *s, uint64_t fence_id, const uint32_t *triplets,

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include "fake_renderer.h"
 #include "../unit/test.h"
 #include "vt_client.h"
+#include "os/os_fd.h"
 #include "vtest/vtest_server.h"
 #include "vtest/vtest_wire.h"
 
@@ -35,8 +37,9 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-/* spin_ns > 0: client threads poll their socket before blocking reads
- * (PEARVISOR_VENUS_SPIN_US), which must not change what the server does. */
+/* spin_ns > 0: client threads poll their socket before blocking reads,
+ * between messages and (for 20 µs) inside one (PEARVISOR_VENUS_SPIN_US),
+ * which must not change what the server does. */
 static int start_mode(struct running *r, enum vtest_isolation iso, uint64_t spin_ns)
 {
 	r->isolation = iso;
@@ -45,6 +48,7 @@ static int start_mode(struct running *r, enum vtest_isolation iso, uint64_t spin
 		return -1;
 	r->be = fake_backend;
 	r->be.spin_ns = spin_ns;
+	r->be.rest_spin_ns = spin_ns ? 20000 : 0;
 	if (vtest_server_create(r->path, &r->be, iso, &r->server))
 		return -1;
 	return pthread_create(&r->thread, NULL, serve, r) ? -1 : 0;
@@ -213,6 +217,101 @@ TEST(submit_cmd2_in_client_threads)
 TEST(submit_cmd2_spinning_client_processes)
 {
 	submit2_layout(VTEST_ISOLATE_PROCESS, 6, 2000000);
+}
+
+/*
+ * The server reads whatever the socket holds at once and keeps the surplus:
+ * several messages in one write, one message in many writes with pauses
+ * (longer than the in-message poll, so the reads block mid-message), and a
+ * body bigger than the receive buffer in pieces must all parse the same.
+ * A wait that already holds gets a fd that stays readable, even after the
+ * client reads it.
+ */
+static void framing(enum vtest_isolation iso, uint64_t spin_ns)
+{
+	struct running r;
+	CHECK_EQ(start_mode(&r, iso, spin_ns), 0);
+	int fd = vtc_connect(r.path);
+	CHECK_EQ(vtc_handshake(fd, "framing"), 0);
+	uint32_t a, b;
+	CHECK_EQ(vtc_sync_create(fd, 0, &a), 0);
+	CHECK_EQ(vtc_sync_create(fd, 0, &b), 0);
+
+	/* SYNC_WRITE a=3, SYNC_WRITE b=4, SYNC_READ a: one write. */
+	uint32_t three[] = { 3, VTEST_CMD_SYNC_WRITE, a, 3, 0,
+			     3, VTEST_CMD_SYNC_WRITE, b, 4, 0,
+			     1, VTEST_CMD_SYNC_READ, a };
+	CHECK_EQ(os_write_full(fd, three, sizeof(three)), 0);
+	uint32_t cmd = 0, len = 0, v2[2] = { 0, 0 };
+	CHECK_EQ(vtc_recv(fd, &cmd, &len, v2, sizeof(v2)), 0);
+	CHECK(cmd == VTEST_CMD_SYNC_READ && len == 2 && v2[0] == 3 && v2[1] == 0);
+
+	/* SYNC_READ b, a byte at a time, 2 ms apart. */
+	uint32_t read_b[] = { 1, VTEST_CMD_SYNC_READ, b };
+	for (size_t i = 0; i < sizeof(read_b); i++) {
+		CHECK_EQ(os_write_full(fd, (const char *)read_b + i, 1), 0);
+		usleep(2000);
+	}
+	CHECK_EQ(vtc_recv(fd, &cmd, &len, v2, sizeof(v2)), 0);
+	CHECK(cmd == VTEST_CMD_SYNC_READ && len == 2 && v2[0] == 4);
+
+	/* A 12 KiB SUBMIT_CMD of no-ops in three pieces, then SYNC_WRITE b=5
+	 * in the same write as the last piece. */
+	enum { NOPS = 3072 };
+	uint32_t *big = malloc((2 + NOPS + 5) * 4);
+	CHECK(big != NULL);
+	if (big) {
+		big[0] = NOPS;
+		big[1] = VTEST_CMD_SUBMIT_CMD;
+		for (int i = 0; i < NOPS; i++)
+			big[2 + i] = FAKE_OP_NOP;
+		uint32_t tail[] = { 3, VTEST_CMD_SYNC_WRITE, b, 5, 0 };
+		memcpy(big + 2 + NOPS, tail, sizeof(tail));
+		size_t total = (2 + NOPS + 5) * 4, cut1 = 5, cut2 = 6000;
+		CHECK_EQ(os_write_full(fd, big, cut1), 0);
+		usleep(2000);
+		CHECK_EQ(os_write_full(fd, (char *)big + cut1, cut2 - cut1), 0);
+		usleep(2000);
+		CHECK_EQ(os_write_full(fd, (char *)big + cut2, total - cut2), 0);
+		free(big);
+	}
+	uint64_t v = 0;
+	CHECK_EQ(vtc_sync_read(fd, b, &v), 0);
+	CHECK_EQ(v, 5);
+
+	/* Ready waits: readable at once, each time, though the client drains
+	 * what it was handed. */
+	uint32_t ids[1] = { a };
+	uint64_t vals[1] = { 3 };
+	for (int i = 0; i < 3; i++) {
+		int efd = vtc_sync_wait(fd, 0, 5000, ids, vals, 1);
+		CHECK(efd >= 0 && vtc_fd_readable(efd, 0));
+		uint64_t got = 0;
+		if (efd >= 0)
+			CHECK_EQ(read(efd, &got, sizeof(got)), (ssize_t)sizeof(got));
+		close(efd);
+	}
+	/* ... and one not yet reached is still not readable. */
+	vals[0] = 9;
+	int efd = vtc_sync_wait(fd, 0, 0, ids, vals, 1);
+	CHECK(efd >= 0 && !vtc_fd_readable(efd, 20));
+	close(efd);
+
+	close(fd);
+	CHECK(settled(&r, 0));
+	CHECK_EQ(dropped(&r), 0);
+	check_contexts(&r, 0);
+	stop(&r);
+}
+
+TEST(framing_and_ready_waits_process)
+{
+	framing(VTEST_ISOLATE_PROCESS, 0);
+}
+
+TEST(framing_and_ready_waits_spinning_threads)
+{
+	framing(VTEST_ISOLATE_THREAD, 2000000);
 }
 
 /* Each hostile sequence runs on its own connection after a full handshake
