@@ -143,8 +143,20 @@ crun() {
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
 	echo "+ [$t s] ${envs[*]} $*" >>"$lf"
-	timeout -k 5 "$t" env -i "${common_env[@]}" "${envs[@]}" chroot "${croot:-$R}" "$@" >>"$lf" 2>&1
-	local rc=$?
+	local rc
+	if [ -n "${crun_times:-}" ]; then
+		# In a subshell whose `times` then gives the program's CPU (each
+		# parent on the way waited for its child).
+		(
+			timeout -k 5 "$t" env -i "${common_env[@]}" "${envs[@]}" chroot "${croot:-$R}" "$@" >>"$lf" 2>&1
+			rc=$?
+			times >"$crun_times"
+			exit $rc
+		)
+	else
+		timeout -k 5 "$t" env -i "${common_env[@]}" "${envs[@]}" chroot "${croot:-$R}" "$@" >>"$lf" 2>&1
+	fi
+	rc=$?
 	echo "+ exit $rc" >>"$lf"
 	return $rc
 }
@@ -543,8 +555,57 @@ run_vkmarktrace() {
 	log "$mode: traced vkmark"
 }
 
-# PV_BENCH_WORKLOADS: which of "info infofull micro microrounds llama llamarounds
-# llamatrace tbo tbotest perf vkmark vkmarkrounds vkmarktrace" to run;
+# Where a generated token's CPU goes: llama-bench tg runs of 32 and 32 + N
+# tokens (PV_CPU_TOKENS, default 256) per mode, and the differences per
+# token of the client program's CPU and, through our server, of its threads'
+# figures logged when they stop (ring: time replaying and CPU; fence
+# threads: CPU; vtest thread: time handling messages and CPU), which cancel
+# loading and warm-up. Against the period (1e6 / t/s) they say whether a
+# token waits on replay, on the guest, or on neither (round trips). Rows:
+# $OUT/llamacpu.txt.
+run_llama_cpu() {
+	local mode=$1 n0=32 n n1 lf before tf=$OUT/llamacpu-times.tmp
+	n1=$((n0 + ${PV_CPU_TOKENS:-256}))
+	[ "$quick" = 1 ] && n0=4 n1=12
+	local sl=$OUT/server-$mode.log
+	for n in $n0 $n1; do
+		lf=$OUT/llamacpu-$mode-$n.log
+		before=$(wc -l 2>/dev/null <"$sl" || echo 0)
+		crun_times=$tf client "$mode" 120 "$lf" -- /usr/bin/llama-bench -m /model.gguf -p 0 -n "$n" \
+			-r 1 -ngl 99 -dev Vulkan0 -o md
+		{
+			# Client CPU: `times`' second line, "XmY.YYYs XmZ.ZZZs".
+			awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s/, "", a[2]); c += a[1] * 60 + a[2] } }
+				END { printf "client_cpu_ms %.1f\n", c * 1000 }' "$tf"
+			awk -F'|' 'NF > 3 && $(NF-2) ~ /tg[0-9]+/ { v = $(NF-1); split(v, a, "±"); gsub(/ /, "", a[1]); print "tps " a[1] }' "$lf"
+			[ -e "$sl" ] && tail -n +"$((before + 1))" "$sl" | awk '
+				/ ring [0-9]+: .* batches/ { for (i = 1; i <= NF; i++) {
+					if ($(i+1) == "ms" && $(i+2) ~ /^replaying/) rb += $i;
+					if ($(i+1) == "ms" && $(i+2) ~ /^CPU/) rc += $i } }
+				/ fence timeline [0-9]+: / { for (i = 1; i <= NF; i++) if ($(i+1) == "ms" && $(i+2) ~ /^CPU/) fc += $i }
+				/vtest: client .* messages:/ { for (i = 1; i <= NF; i++) {
+					if ($(i+1) == "ms" && $(i+2) == "handling") vb += $i;
+					if ($(i+1) == "ms" && $(i+2) ~ /^CPU/) vc += $i } }
+				END { printf "ring_busy_ms %.1f\nring_cpu_ms %.1f\nfence_cpu_ms %.1f\nvtest_busy_ms %.1f\nvtest_cpu_ms %.1f\n", rb, rc, fc, vb, vc }'
+		} | sed "s/^/$mode $n /" >>"$OUT/llamacpu-raw.txt"
+	done
+	rm -f "$tf"
+	awk -v m="$mode" -v n0="$n0" -v n1="$n1" '
+		$1 == m { v[$2, $3] = $4; k[$3] = 1 }
+		END {
+			tps = v[n1, "tps"]; per = tps > 0 ? 1e6 / tps : 0;
+			printf "%-16s tg%d %8.1f t/s  period %7.1f us/token", m, n1, tps, per;
+			split("client_cpu_ms ring_busy_ms ring_cpu_ms fence_cpu_ms vtest_busy_ms vtest_cpu_ms", ks, " ");
+			for (i = 1; i <= 6; i++) { kk = ks[i]; if (!(kk in k)) continue;
+				d = (v[n1, kk] - v[n0, kk]) * 1000 / (n1 - n0);
+				name = kk; sub(/_ms$/, "", name);
+				if (m ~ /^native/ && name != "client_cpu") continue;
+				printf "  %s %.1f", name, d }
+			printf " (us/token)\n" }' "$OUT/llamacpu-raw.txt" >>"$OUT/llamacpu.txt"
+}
+
+# PV_BENCH_WORKLOADS: which of "info infofull micro microrounds llama llamacpu
+# llamarounds llamatrace tbo tbotest perf vkmark vkmarkrounds vkmarktrace" to run;
 # microrounds, vkmarkrounds and llamarounds run after all the per-mode
 # workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
@@ -570,6 +631,7 @@ run_mode() {
 		return 0
 	fi
 	want llama && { run_llama_bench "$mode"; log "$mode: llama-bench rc=$?"; }
+	want llamacpu && { run_llama_cpu "$mode"; log "$mode: llama CPU per token rc=$?"; }
 	want tbotest && { run_tbotest "$mode"; log "$mode: test-backend-ops test rc=$?"; }
 	if want perf && [ "$mode" = pearvisor ]; then run_perf "$mode"; log "$mode: perf rc=$?"; fi
 	# Where token generation's time goes in the server (not recorded as a

@@ -195,6 +195,7 @@ static void *timeline_thread(void *arg)
 	struct os_spin work_spin, fence_spin;
 	os_spin_init(&work_spin, vn_spin_ns(ctx->r, VN_SPIN_FENCE));
 	os_spin_init(&fence_spin, vn_spin_ns(ctx->r, VN_SPIN_FENCE_WAIT));
+	tl->t_start = os_now_ns();
 	pthread_mutex_lock(&tl->lock);
 	for (;;) {
 		uint64_t idle_from = tl->head || !work_spin.max_ns ? 0 : os_now_ns();
@@ -230,9 +231,11 @@ static void *timeline_thread(void *arg)
 		if (!tl->head)
 			tl->tail = &tl->head;
 		free(req);
+		tl->fences++;
 		pthread_cond_broadcast(&tl->retired_cond);
 	}
 	pthread_mutex_unlock(&tl->lock);
+	tl->cpu_ns = os_thread_cpu_ns();
 	return NULL;
 }
 
@@ -263,8 +266,14 @@ void vn_fences_stop(struct venus_context *ctx)
 		pthread_cond_broadcast(&tl->cond);
 		bool started = tl->started;
 		pthread_mutex_unlock(&tl->lock);
-		if (started)
+		if (started) {
 			pthread_join(tl->thread, NULL);
+			if (tl->fences)
+				pv_info("venus: ctx %u fence timeline %u: %llu fences, %.1f ms CPU "
+					"over %.2f s", ctx->id, tl->idx,
+					(unsigned long long)tl->fences, tl->cpu_ns / 1e6,
+					(os_now_ns() - tl->t_start) / 1e9);
+		}
 		tl->started = false;
 		/* Whatever is left never reached the thread (or the thread
 		 * never started): only the host fences need freeing. */

@@ -156,6 +156,8 @@ struct vn_ring {
 	bool stop, notified, started;
 	_Atomic unsigned head_waiters; /* vkWaitRingSeqnoMESA callers */
 	uint64_t vq_seqno; /* latest vkSubmitVirtqueueSeqnoMESA */
+	/* Logged when the ring stops: how busy replay kept its thread. */
+	uint64_t batches, busy_ns, cpu_ns, t_start;
 };
 
 struct vn_fence_req {
@@ -180,6 +182,7 @@ struct vn_timeline {
 	struct vn_fence_req *head, **tail;
 	pthread_t thread;
 	bool started, stop;
+	uint64_t fences, cpu_ns, t_start; /* logged when it stops */
 };
 
 struct venus_context {

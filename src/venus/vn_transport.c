@@ -126,6 +126,7 @@ static void *ring_thread(void *arg)
 	struct os_spin spin;
 	os_spin_init(&spin, vn_spin_ns(ctx->r, VN_SPIN_RING));
 	uint64_t last = os_now_ns(), sleep = VN_RING_SLEEP_MIN_NS;
+	r->t_start = last;
 	bool waited = false;
 	for (;;) {
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
@@ -145,15 +146,18 @@ static void *ring_thread(void *arg)
 			uint32_t first = PV_MIN(avail, r->buffer_size - off);
 			memcpy(r->scratch, r->buffer + off, first);
 			memcpy(r->scratch + first, r->buffer, avail - first);
-			uint64_t t0 = vn_trace_now(&ctx->trace);
+			uint64_t t0 = os_now_ns();
 			bool ok = vn_exec_stream(&r->exec, r->scratch, avail);
-			vn_trace_since(&ctx->trace, VN_TRACE_RING_EXEC, t0);
+			if (ctx->trace.on)
+				vn_trace_since_record(&ctx->trace, VN_TRACE_RING_EXEC, t0);
 			if (ok) {
 				r->cur = tail;
 				atomic_store(r->head, tail);
 				vn_ring_head_published(r);
 			}
 			last = os_now_ns();
+			r->busy_ns += last - t0;
+			r->batches++;
 			sleep = VN_RING_SLEEP_MIN_NS;
 			continue;
 		}
@@ -195,6 +199,7 @@ static void *ring_thread(void *arg)
 				sleep *= 2;
 		}
 	}
+	r->cpu_ns = os_thread_cpu_ns();
 	return NULL;
 }
 
@@ -313,8 +318,17 @@ static void ring_stop(struct vn_ring *r)
 	pthread_cond_broadcast(&r->cond);
 	pthread_cond_broadcast(&r->head_cond);
 	pthread_mutex_unlock(&r->lock);
-	if (r->started)
-		pthread_join(r->thread, NULL);
+	if (!r->started)
+		return;
+	pthread_join(r->thread, NULL);
+	r->started = false;
+	/* Replay's share of the thread's life and its CPU (polling counts as
+	 * CPU, not as busy): says whether a workload waits on replay. */
+	if (r->batches)
+		pv_info("venus: ctx %u ring %llu: %llu batches, %.1f ms replaying, %.1f ms CPU, "
+			"over %.2f s", r->ctx->id, (unsigned long long)r->id,
+			(unsigned long long)r->batches, r->busy_ns / 1e6, r->cpu_ns / 1e6,
+			(os_now_ns() - r->t_start) / 1e9);
 }
 
 static void h_create_ring(struct vn_exec *x, const struct vn_cmd_desc *c,

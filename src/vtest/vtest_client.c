@@ -62,6 +62,7 @@ struct client {
 	uint32_t rx_pos, rx_len;
 	uint64_t msgs[VTEST_CMD_SUBMIT_CMD2 + 1]; /* messages served, per command */
 	uint64_t last_sync_read;                  /* for the timeline */
+	uint64_t busy_ns;                         /* handling messages */
 	struct vtest_timeline *timeline;          /* NULL unless asked for */
 	char why[256];      /* reason the client is being dropped */
 };
@@ -605,8 +606,9 @@ static void log_message_counts(const struct client *c)
 			n = PV_MIN(n + (size_t)w, sizeof(line) - 1);
 	}
 	line[n] = 0;
-	pv_info("vtest: client %u (%s): %" PRIu64 " messages:%s", c->id,
-		c->name[0] ? c->name : "?", total, line);
+	pv_info("vtest: client %u (%s): %" PRIu64 " messages:%s; %.1f ms handling them, "
+		"%.1f ms CPU", c->id, c->name[0] ? c->name : "?", total, line,
+		c->busy_ns / 1e6, os_thread_cpu_ns() / 1e6);
 }
 
 bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *backend)
@@ -637,8 +639,10 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 			break;
 		}
 		vtest_timeline_add(c->timeline, VTEST_TL_READ, cmd, 0);
+		uint64_t t0 = os_now_ns();
 		if (dispatch(c, cmd, len))
 			break;
+		c->busy_ns += os_now_ns() - t0;
 		if (cmd == VTEST_CMD_SYNC_READ)
 			vtest_timeline_add(c->timeline, VTEST_TL_DONE, cmd | (c->buf[0] & 0xffff) << 8,
 					   c->last_sync_read);
