@@ -511,12 +511,17 @@ run_perf() {
 	for w in ${PV_PERF_WORKLOADS:-record llama}; do
 		# ld.so --library-path: perf's libraries for perf alone, never
 		# for the server it starts (the bundle has no shell).
+		# PV_PERF_DELAY_MS: start sampling this late (past model load and
+		# pipeline compilation, to profile the steady state alone).
 		srv_wrap=(/lib64/ld-linux-x86-64.so.2 --library-path /perf/lib /perf/perf record -q
-			  -e cpu-clock -F 4999 -o "/tmp/perf-$w.data" --)
+			  -e cpu-clock -F 4999 -D "${PV_PERF_DELAY_MS:-0}" -o "/tmp/perf-$w.data" --)
 		if [ $w = record ]; then
 			client "$mode" 60 "$OUT/perf-$w-$mode.log" -- /pv/vn-micro record -n "${PV_PERF_RECORD_N:-20000}"
 		else
-			client "$mode" 60 "$OUT/perf-$w-$mode.log" -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 128 -r 2 -ngl 99 -dev Vulkan0
+			# PV_PERF_LLAMA_ARGS: the llama-bench test to profile.
+			# shellcheck disable=SC2086
+			client "$mode" 90 "$OUT/perf-$w-$mode.log" -- /usr/bin/llama-bench -m /model.gguf \
+				${PV_PERF_LLAMA_ARGS:--p 0 -n 128 -r 2} -ngl 99 -dev Vulkan0
 		fi
 		srv_wrap=()
 		# The server outlives a SIGTERMed perf: stop it too.
