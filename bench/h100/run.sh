@@ -671,7 +671,7 @@ modes=${PV_BENCH_MODES:-native pearvisor native_nocm2 virgl}
 # The GPU idles in a low clock state: a first, unrecorded native run
 # brings it up so the first mode is not penalised (seen: native pp32 at a
 # third of its later value when it ran first).
-if want llama || want llamarounds || want tbo; then
+if want llama || want llamarounds || want llamacpu || want tbo; then
 	client native 60 "$OUT/warmup.log" -- /usr/bin/llama-bench -m /model.gguf -p 32 -n 4 -r 1 -ngl 99 -dev Vulkan0
 	log "warm-up done (rc=$?)"
 fi
