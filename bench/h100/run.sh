@@ -540,10 +540,15 @@ traced() {
 	local mode=$1 name=$2 lines=$3 tlp=$4 f
 	shift 4
 	rm -rf "$R/tmp/tl" && mkdir -p "$R/tmp/tl"
-	srv_env=(PEARVISOR_VENUS_TRACE=1 PEARVISOR_VTEST_TIMELINE=/tmp/tl)
+	# untraced=1: the timeline alone, without the per-command trace (two
+	# clock reads and a lock per replayed command), to time replay as it
+	# runs.
+	srv_env=(PEARVISOR_VTEST_TIMELINE=/tmp/tl)
+	[ "${untraced:-0}" = 1 ] || srv_env+=(PEARVISOR_VENUS_TRACE=1)
 	client "$mode" 60 "$OUT/$name-$mode.log" "$@"
 	srv_env=()
-	grep -h ' trace ' "$OUT/server-$mode.log" | tail -n "$lines" >"$OUT/trace-${name%trace}-$mode.txt"
+	[ "$lines" -gt 0 ] &&
+		grep -h ' trace ' "$OUT/server-$mode.log" | tail -n "$lines" >"$OUT/trace-${name%trace}-$mode.txt"
 	for f in "$R"/tmp/tl/*.tl; do
 		[ -e "$f" ] && xz -T2 -c "$f" >"$OUT/$tlp-$mode-$(basename "$f").xz"
 	done
@@ -610,7 +615,8 @@ run_llama_cpu() {
 }
 
 # PV_BENCH_WORKLOADS: which of "info infofull micro microrounds llama llamacpu
-# llamarounds llamatrace tbo tbotest perf vkmark vkmarkrounds vkmarktrace" to run;
+# llamarounds llamatimeline llamatrace tbo tbotest perf vkmark vkmarkrounds
+# vkmarktrace" to run;
 # microrounds, vkmarkrounds and llamarounds run after all the per-mode
 # workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
@@ -646,6 +652,13 @@ run_mode() {
 		# breakdown: bench/h100/timeline.py, run where the results land).
 		traced "$mode" llamatrace 24 timeline -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 128 -r 1 -ngl 99 -dev Vulkan0 -o md
 		log "$mode: traced llama-bench tg64"
+	fi
+	# The same timeline with replay untraced, plus the ring's batches and
+	# the host queue calls: a token's critical path
+	# (bench/h100/token-path.py, run where the results land).
+	if want llamatimeline && ours "$mode"; then
+		untraced=1 traced "$mode" llamatimeline 0 token-timeline -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 128 -r 2 -ngl 99 -dev Vulkan0 -o md
+		log "$mode: llama-bench tg128 with its timeline"
 	fi
 	want vkmarktrace && run_vkmarktrace "$mode"
 	if want tbo; then
@@ -762,5 +775,7 @@ grep -v '^tbo:' "$summary" | head -60
 echo "(per-case test-backend-ops rows: summary.txt)"
 # At most 8 files come back from the device: all logs go in one archive.
 cat "$OUT"/trace-*.txt 2>/dev/null
-(cd "$OUT" && tar -czf logs.tar.gz --remove-files ./*.log ./trace-*.txt nvidia-smi.txt samples.tsv 2>/dev/null)
+# Timelines and per-run samples too (the summaries hold their medians).
+(cd "$OUT" && tar -czf logs.tar.gz --remove-files ./*.log ./trace-*.txt ./*.tl.xz nvidia-smi.txt \
+	samples.tsv micro-samples.tsv vkmark-samples.tsv llamacpu-raw.txt 2>/dev/null)
 log "done"

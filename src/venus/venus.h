@@ -55,12 +55,21 @@ uint64_t venus_renderer_spin_ns(const struct venus_renderer *r);
  * message it has begun to read before it blocks (kind "vtestrest"). */
 uint64_t venus_renderer_rest_spin_ns(const struct venus_renderer *r);
 
+enum venus_event {
+	VENUS_EVENT_RING_BEGIN, /* arg: bytes in the batch */
+	VENUS_EVENT_RING_END,   /* arg: bytes in the batch */
+	VENUS_EVENT_QUEUE_CALL, /* a host vkQueueSubmit, ...WaitIdle, ... returned */
+};
+
 struct venus_context_callbacks {
 	void *opaque;
 	/* A fence from venus_context_submit_fence() retired: every command
 	 * submitted on ring_idx's queue before it has completed. Called from
 	 * a renderer thread, or from the submit call itself for ring_idx 0. */
 	void (*fence_retired)(void *opaque, uint32_t ring_idx, uint64_t fence_id);
+	/* Optional, for timelines (NULL: none): a ring thread began or ended
+	 * replaying a batch, a host vkQueue* call returned. */
+	void (*event)(void *opaque, enum venus_event ev, uint64_t arg);
 };
 
 int venus_context_create(struct venus_renderer *r, uint32_t ctx_id,

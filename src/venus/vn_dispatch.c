@@ -186,6 +186,8 @@ void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 		x->last_queue_gen = ++q->gen;
 		pthread_mutex_unlock(&q->lock);
 		vn_trace_since(&x->ctx->trace, VN_TRACE_QUEUE_CALL, t0);
+		if (x->ctx->cb.event)
+			x->ctx->cb.event(x->ctx->cb.opaque, VENUS_EVENT_QUEUE_CALL, 0);
 	} else {
 		c->call(fns, args);
 	}

@@ -147,7 +147,11 @@ static void *ring_thread(void *arg)
 			memcpy(r->scratch, r->buffer + off, first);
 			memcpy(r->scratch + first, r->buffer, avail - first);
 			uint64_t t0 = os_now_ns();
+			if (ctx->cb.event)
+				ctx->cb.event(ctx->cb.opaque, VENUS_EVENT_RING_BEGIN, avail);
 			bool ok = vn_exec_stream(&r->exec, r->scratch, avail);
+			if (ctx->cb.event)
+				ctx->cb.event(ctx->cb.opaque, VENUS_EVENT_RING_END, avail);
 			if (ctx->trace.on)
 				vn_trace_since_record(&ctx->trace, VN_TRACE_RING_EXEC, t0);
 			if (ok) {

@@ -113,6 +113,22 @@ static void fence_retired(void *opaque, uint32_t ring_idx, uint64_t fence_id)
 	vtest_timeline_add(c->timeline, VTEST_TL_RETIRE, ring_idx, fence_id);
 }
 
+static void renderer_event(void *opaque, enum venus_event ev, uint64_t arg)
+{
+	struct client *c = opaque;
+	switch (ev) {
+	case VENUS_EVENT_RING_BEGIN:
+		vtest_timeline_add(c->timeline, VTEST_TL_RING_BEGIN, 0, arg);
+		break;
+	case VENUS_EVENT_RING_END:
+		vtest_timeline_add(c->timeline, VTEST_TL_RING_END, 0, arg);
+		break;
+	case VENUS_EVENT_QUEUE_CALL:
+		vtest_timeline_add(c->timeline, VTEST_TL_QUEUE_CALL, 0, arg);
+		break;
+	}
+}
+
 static int need_len(struct client *c, const char *what, uint32_t len, uint32_t want)
 {
 	if (len != want)
@@ -171,6 +187,7 @@ static int do_context_init(struct client *c, const uint32_t *p)
 	const struct venus_context_callbacks cb = {
 		.opaque = c,
 		.fence_retired = fence_retired,
+		.event = c->timeline ? renderer_event : NULL,
 	};
 	/* Client ids are unique for the server's lifetime, in whichever
 	 * process the client is served. */

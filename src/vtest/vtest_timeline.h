@@ -14,7 +14,11 @@ enum vtest_tl_event {
 	VTEST_TL_READ = 1,  /* a: command; message fully read */
 	VTEST_TL_DONE = 2,  /* a: command (| sync id << 8 and b: the value, for
 			     * SYNC_READ); handled and answered */
-	VTEST_TL_RETIRE = 3 /* a: ring, b: fence id; from a renderer thread */
+	VTEST_TL_RETIRE = 3, /* a: ring, b: fence id; from a renderer thread */
+	/* From the renderer (venus_context_callbacks.event): */
+	VTEST_TL_RING_BEGIN = 4, /* b: bytes; a ring thread starts a batch */
+	VTEST_TL_RING_END = 5,   /* b: bytes; ... and is done with it */
+	VTEST_TL_QUEUE_CALL = 6, /* a host vkQueue* call returned */
 };
 
 struct vtest_timeline;

@@ -38,7 +38,7 @@ static void on_retire(void *opaque, uint32_t ring_idx, uint64_t fence_id)
 static struct venus_context *context(void)
 {
 	struct venus_context *ctx = NULL;
-	struct venus_context_callbacks cb = { NULL, on_retire };
+	struct venus_context_callbacks cb = { .opaque = NULL, .fence_retired = on_retire };
 	CHECK_EQ(venus_context_create(renderer(), 7, "test", &cb, &ctx), 0);
 	return ctx;
 }
