@@ -14,6 +14,10 @@
 #   native        the program on the host driver directly
 #   native_nocm2  the same with ggml's NV_coopmat2 path off (Venus exposes
 #                 only KHR_cooperative_matrix): the like-for-like baseline
+#   native_novidmem  native with GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM=1: ggml
+#                 keeps its buffers out of host-visible VRAM (ReBAR), which
+#                 Venus over vtest cannot share on NVIDIA (no mappable export),
+#                 so it stages uploads and read-backs as it does through Venus
 #   pearvisor     Mesa Venus (vtest) -> pearvisor gpu-server -> host driver
 #   pearvisor_spin  the same with PEARVISOR_VENUS_SPIN_US=$PV_SPIN_US
 #                 (default 200): server threads busy-poll before blocking
@@ -246,6 +250,7 @@ client() {
 	case $base in
 	native) crun "$(cap "$t")" "$lf" "${host_env[@]}" "${envs[@]}" -- "$@"; rc=$? ;;
 	native_nocm2) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_COOPMAT2=1 "${envs[@]}" -- "$@"; rc=$? ;;
+	native_novidmem) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM=1 "${envs[@]}" -- "$@"; rc=$? ;;
 	pearvisor | pearvisor_spin | pearvisor_alt | pearvisor_alt2 | virgl)
 		if ! start_server "$base" "$OUT/server-$mode.log"; then
 			echo "+ no server" >>"$lf"
@@ -369,7 +374,7 @@ run_vkmark_rounds() {
 	for ((r = 0; r < rounds; r++)); do
 		for ((j = 0; j < ${#ms[@]}; j++)); do
 			mode=${ms[$(( (j + r) % ${#ms[@]} ))]}
-			[ "$mode" = native_nocm2 ] && continue
+			ggml_only "$mode" && continue
 			: >"$tmp"
 			run_vkmark "$mode" "$tmp" "$OUT/vkmark-$mode-round$r.log"
 			awk -v rd="$r" '{ print $0 "\t" rd }' "$tmp" >>"$OUT/vkmark-samples.tsv"
@@ -623,10 +628,12 @@ workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
 want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
 # Modes whose client talks to our server (the trace workloads read its log).
 ours() { case $1 in native* | virgl*) return 1 ;; esac; return 0; }
+# Native variants that only change ggml's choices: llama workloads alone.
+ggml_only() { case $1 in native_nocm2 | native_novidmem) return 0 ;; esac; return 1; }
 run_mode() {
 	local mode=$1
 	log "== $mode"
-	if [ "$mode" != native_nocm2 ]; then
+	if ! ggml_only "$mode"; then
 		want info && { run_vulkaninfo "$mode"; log "$mode: vulkaninfo rc=$?"; }
 		want infofull && { run_vulkaninfo_full "$mode"; log "$mode: full vulkaninfo rc=$?"; }
 		want micro && { run_micro "$mode"; log "$mode: micro done"; }
