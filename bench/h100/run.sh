@@ -18,6 +18,8 @@
 #                 keeps its buffers out of host-visible VRAM (ReBAR), which
 #                 Venus over vtest cannot share on NVIDIA (no mappable export),
 #                 so it stages uploads and read-backs as it does through Venus
+#   native_likevenus  native with both of the above: the ggml paths that the
+#                 guest's Venus driver offers, the like-for-like baseline
 #   pearvisor     Mesa Venus (vtest) -> pearvisor gpu-server -> host driver
 #   pearvisor_spin  the same with PEARVISOR_VENUS_SPIN_US=$PV_SPIN_US
 #                 (default 200): server threads busy-poll before blocking
@@ -251,6 +253,8 @@ client() {
 	native) crun "$(cap "$t")" "$lf" "${host_env[@]}" "${envs[@]}" -- "$@"; rc=$? ;;
 	native_nocm2) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_COOPMAT2=1 "${envs[@]}" -- "$@"; rc=$? ;;
 	native_novidmem) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM=1 "${envs[@]}" -- "$@"; rc=$? ;;
+	native_likevenus) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_COOPMAT2=1 \
+		GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM=1 "${envs[@]}" -- "$@"; rc=$? ;;
 	pearvisor | pearvisor_spin | pearvisor_alt | pearvisor_alt2 | virgl)
 		if ! start_server "$base" "$OUT/server-$mode.log"; then
 			echo "+ no server" >>"$lf"
@@ -629,7 +633,7 @@ want() { case $workloads in *" $1 "*) return 0 ;; esac; return 1; }
 # Modes whose client talks to our server (the trace workloads read its log).
 ours() { case $1 in native* | virgl*) return 1 ;; esac; return 0; }
 # Native variants that only change ggml's choices: llama workloads alone.
-ggml_only() { case $1 in native_nocm2 | native_novidmem) return 0 ;; esac; return 1; }
+ggml_only() { case $1 in native_nocm2 | native_novidmem | native_likevenus) return 0 ;; esac; return 1; }
 run_mode() {
 	local mode=$1
 	log "== $mode"
