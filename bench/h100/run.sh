@@ -686,7 +686,10 @@ run_mode() {
 	# the host queue calls: a token's critical path
 	# (bench/h100/token-path.py, run where the results land).
 	if want llamatimeline && ours "$mode"; then
-		untraced=1 traced "$mode" llamatimeline 0 token-timeline -- /usr/bin/llama-bench -m /model.gguf -p 0 -n 128 -r 2 -ngl 99 -dev Vulkan0 -o md
+		local tn="-n 128 -r 2"
+		[ "$quick" = 1 ] && tn="-n 8 -r 1"
+		# shellcheck disable=SC2086
+		untraced=1 traced "$mode" llamatimeline 0 token-timeline -- /usr/bin/llama-bench -m /model.gguf -p 0 $tn -ngl 99 -dev Vulkan0 -o md
 		log "$mode: llama-bench tg128 with its timeline"
 	fi
 	want vkmarktrace && run_vkmarktrace "$mode"
