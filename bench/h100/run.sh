@@ -318,27 +318,37 @@ run_micro() {
 	grep -h ' trace ' "$OUT/server-$mode.log" >"$OUT/trace-$mode.txt" 2>/dev/null
 }
 
-# vn-micro in alternating rounds (PV_MICRO_ROUNDS, default 5), like
-# llamarounds: one run of a mode moves by as much as an A/B's effect
-# (session 11: record 1.29-2.42 us a group for one build), so each mode's
-# figure is the median of its runs' medians. Every run's rows:
-# $OUT/micro-samples.tsv (with the round).
-run_micro_rounds() {
-	local rounds=${PV_MICRO_ROUNDS:-5} r j mode tmp=$OUT/micro-round.tsv
+# run_rounds NAME ROUNDS RUN [SKIP]: for each of ROUNDS rounds (2 with
+# --quick), `RUN MODE ROWS ROUND` for every mode but those SKIP MODE
+# accepts, in an order that rotates from round to round; each run's rows
+# (written to the file ROWS) go, with the round, to $OUT/NAME-samples.tsv.
+# Fails when no run left any row.
+run_rounds() {
+	local name=$1 rounds=$2 run=$3 skip=${4:-} r j mode tmp=$OUT/$1-round.tsv
 	local -a ms
 	read -r -a ms <<<"$modes"
 	[ "$quick" = 1 ] && rounds=2
 	for ((r = 0; r < rounds; r++)); do
 		for ((j = 0; j < ${#ms[@]}; j++)); do
 			mode=${ms[$(( (j + r) % ${#ms[@]} ))]}
+			[ -n "$skip" ] && "$skip" "$mode" && continue
 			: >"$tmp"
-			run_micro "$mode" "$tmp"
-			awk -v rd="$r" '{ print $0 "\t" rd }' "$tmp" >>"$OUT/micro-samples.tsv"
+			"$run" "$mode" "$tmp" "$r"
+			awk -v rd="$r" '{ print $0 "\t" rd }' "$tmp" >>"$OUT/$name-samples.tsv"
 		done
-		log "micro round $r done"
+		log "$name round $r done"
 	done
 	rm -f "$tmp"
-	[ -s "$OUT/micro-samples.tsv" ] || return 1
+	[ -s "$OUT/$name-samples.tsv" ]
+}
+
+# vn-micro in alternating rounds (PV_MICRO_ROUNDS, default 5), like
+# llamarounds: one run of a mode moves by as much as an A/B's effect
+# (session 11: record 1.29-2.42 us a group for one build), so each mode's
+# figure is the median of its runs' medians. Every run's rows:
+# $OUT/micro-samples.tsv (with the round).
+run_micro_rounds() {
+	run_rounds micro "${PV_MICRO_ROUNDS:-5}" run_micro || return 1
 	awk -F'\t' "$awk_median"'
 		{ k = $1 SUBSEP $2; keys[k] = 1; med[k] = med[k] " " $3; p99[k] = p99[k] " " $4; cnt[k]++ }
 		END { for (k in keys) { split(k, kk, SUBSEP);
@@ -370,23 +380,11 @@ run_vkmark() {
 # microrounds: within one call a mode's Score moved by as much as the
 # effects measured (session 11), so each figure is the median of the
 # rounds'. Every run's rows: $OUT/vkmark-samples.tsv (with the round).
+vkmark_round() {
+	run_vkmark "$1" "$2" "$OUT/vkmark-$1-round$3.log"
+}
 run_vkmark_rounds() {
-	local rounds=${PV_VKMARK_ROUNDS:-3} r j mode tmp=$OUT/vkmark-round.tsv
-	local -a ms
-	read -r -a ms <<<"$modes"
-	[ "$quick" = 1 ] && rounds=2
-	for ((r = 0; r < rounds; r++)); do
-		for ((j = 0; j < ${#ms[@]}; j++)); do
-			mode=${ms[$(( (j + r) % ${#ms[@]} ))]}
-			ggml_only "$mode" && continue
-			: >"$tmp"
-			run_vkmark "$mode" "$tmp" "$OUT/vkmark-$mode-round$r.log"
-			awk -v rd="$r" '{ print $0 "\t" rd }' "$tmp" >>"$OUT/vkmark-samples.tsv"
-		done
-		log "vkmark round $r done"
-	done
-	rm -f "$tmp"
-	[ -s "$OUT/vkmark-samples.tsv" ] || return 1
+	run_rounds vkmark "${PV_VKMARK_ROUNDS:-3}" vkmark_round ggml_only || return 1
 	awk -F'\t' "$awk_median"'
 		{ k = $1 SUBSEP $2; keys[k] = 1; v[k] = v[k] " " $3; unit[k] = $4; cnt[k]++ }
 		END { for (k in keys) { split(k, kk, SUBSEP);

@@ -12,19 +12,22 @@ SKIP (default 3) graph ends are ignored at the start (warm-up)."""
 import statistics
 import sys
 
+# vtest command numbers (src/vtest/vtest_wire.h); token-path.py and
+# vtest-gaps.py use these and load() too.
 NAMES = {3: "RESOURCE_UNREF", 7: "RESOURCE_BUSY_WAIT", 18: "CREATE_BLOB", 19: "SYNC_CREATE",
          20: "SYNC_UNREF", 21: "SYNC_READ", 22: "SYNC_WRITE", 23: "SYNC_WAIT", 24: "SUBMIT_CMD2"}
+
+
+def load(path):
+    """A timeline's events as (t_ns, type, a, b) tuples, in time order."""
+    with open(path) as f:
+        return sorted(tuple(int(x) for x in line.split()) for line in f)
 
 
 def main():
     path = sys.argv[1]
     skip = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    ev = []
-    with open(path) as f:
-        for line in f:
-            t, typ, a, b = (int(x) for x in line.split())
-            ev.append((t, typ, a, b))
-    ev.sort()
+    ev = load(path)
     ends = []          # (t, index) of graph ends
     last_val = {}
     last_retire = None

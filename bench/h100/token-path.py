@@ -24,8 +24,7 @@ kind. Event types: 1 read, 2 done, 3 retire, 4 ring begin, 5 ring end,
 import statistics
 import sys
 
-NAMES = {3: "RESOURCE_UNREF", 7: "RESOURCE_BUSY_WAIT", 18: "CREATE_BLOB", 19: "SYNC_CREATE",
-         20: "SYNC_UNREF", 21: "SYNC_READ", 22: "SYNC_WRITE", 23: "SYNC_WAIT", 24: "SUBMIT_CMD2"}
+from timeline import NAMES, load
 
 
 def med(xs):
@@ -35,12 +34,7 @@ def med(xs):
 def main():
     path = sys.argv[1]
     min_ns = int(float(sys.argv[2]) * 1000) if len(sys.argv) > 2 else 100000
-    ev = []
-    with open(path) as f:
-        for line in f:
-            t, typ, a, b = (int(x) for x in line.split())
-            ev.append((t, typ, a, b))
-    ev.sort()
+    ev = load(path)
     # Ring batches as (begin, end, bytes); long ones are graph chunks.
     batches, open_b = [], None
     for t, typ, a, b in ev:

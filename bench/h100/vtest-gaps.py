@@ -14,12 +14,11 @@ vkmark's first scene."""
 import statistics as st
 import sys
 
-NAMES = {3: "RESOURCE_UNREF", 7: "RESOURCE_BUSY_WAIT", 18: "CREATE_BLOB", 19: "SYNC_CREATE",
-         20: "SYNC_UNREF", 21: "SYNC_READ", 22: "SYNC_WRITE", 23: "SYNC_WAIT", 24: "SUBMIT_CMD2"}
+from timeline import NAMES, load
 
 
 def main():
-    ev = sorted(tuple(int(x) for x in line.split()) for line in open(sys.argv[1]))
+    ev = load(sys.argv[1])
     lo = float(sys.argv[2]) if len(sys.argv) > 2 else 0.02
     hi = float(sys.argv[3]) if len(sys.argv) > 3 else 0.30
     t0, t1 = ev[0][0], ev[-1][0]

@@ -115,18 +115,14 @@ static void fence_retired(void *opaque, uint32_t ring_idx, uint64_t fence_id)
 
 static void renderer_event(void *opaque, enum venus_event ev, uint64_t arg)
 {
+	static const enum vtest_tl_event tl_event[] = {
+		[VENUS_EVENT_RING_BEGIN] = VTEST_TL_RING_BEGIN,
+		[VENUS_EVENT_RING_END] = VTEST_TL_RING_END,
+		[VENUS_EVENT_QUEUE_CALL] = VTEST_TL_QUEUE_CALL,
+	};
 	struct client *c = opaque;
-	switch (ev) {
-	case VENUS_EVENT_RING_BEGIN:
-		vtest_timeline_add(c->timeline, VTEST_TL_RING_BEGIN, 0, arg);
-		break;
-	case VENUS_EVENT_RING_END:
-		vtest_timeline_add(c->timeline, VTEST_TL_RING_END, 0, arg);
-		break;
-	case VENUS_EVENT_QUEUE_CALL:
-		vtest_timeline_add(c->timeline, VTEST_TL_QUEUE_CALL, 0, arg);
-		break;
-	}
+	if ((unsigned)ev < ARRAY_SIZE(tl_event))
+		vtest_timeline_add(c->timeline, tl_event[ev], 0, arg);
 }
 
 static int need_len(struct client *c, const char *what, uint32_t len, uint32_t want)

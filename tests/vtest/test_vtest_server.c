@@ -103,6 +103,17 @@ static void check_contexts(struct running *r, int live_in_threads)
 	CHECK_EQ(stats(r).clients_crashed, 0);
 }
 
+/* The client hangs up: the server takes it as a clean close, drops no one
+ * and leaves no context behind; then it stops. */
+static void close_cleanly(struct running *r, int fd)
+{
+	close(fd);
+	CHECK(settled(r, 0));
+	CHECK_EQ(dropped(r), 0);
+	check_contexts(r, 0);
+	stop(r);
+}
+
 static void handshake_blob(enum vtest_isolation iso)
 {
 	struct running r;
@@ -129,11 +140,7 @@ static void handshake_blob(enum vtest_isolation iso)
 	CHECK_EQ(vtc_send(fd, VTEST_CMD_SUBMIT_CMD, 2, ops, sizeof(ops)), 0);
 	uint32_t id;
 	CHECK_EQ(vtc_sync_create(fd, 3, &id), 0);
-	close(fd);
-	CHECK(settled(&r, 0));
-	check_contexts(&r, 0);
-	CHECK_EQ(dropped(&r), 0);
-	stop(&r);
+	close_cleanly(&r, fd);
 }
 
 TEST(handshake_blob_and_clean_disconnect_process)
@@ -192,11 +199,7 @@ static void submit2_layout(enum vtest_isolation iso, uint32_t header_dw, uint64_
 	efd = vtc_sync_wait(fd, 0, 0, ids, vals, 1);
 	CHECK(efd >= 0 && vtc_fd_readable(efd, 0));
 	close(efd);
-	close(fd);
-	CHECK(settled(&r, 0));
-	CHECK_EQ(dropped(&r), 0);
-	check_contexts(&r, 0);
-	stop(&r);
+	close_cleanly(&r, fd);
 }
 
 TEST(submit_cmd2_mesa_6dw_headers)
@@ -296,12 +299,7 @@ static void framing(enum vtest_isolation iso, uint64_t spin_ns)
 	int efd = vtc_sync_wait(fd, 0, 0, ids, vals, 1);
 	CHECK(efd >= 0 && !vtc_fd_readable(efd, 20));
 	close(efd);
-
-	close(fd);
-	CHECK(settled(&r, 0));
-	CHECK_EQ(dropped(&r), 0);
-	check_contexts(&r, 0);
-	stop(&r);
+	close_cleanly(&r, fd);
 }
 
 TEST(framing_and_ready_waits_process)
