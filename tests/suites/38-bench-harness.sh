@@ -3,9 +3,9 @@
 # that it cannot rot between device sessions, whose minutes are scarce:
 # pack.sh builds the bundle from the cached sid root (and the lavapipe
 # extra), run.sh runs a quick pass of native and pearvisor modes with the
-# workloads whose parsing is most involved (vn-micro, llama-bench rounds,
-# per-token CPU, the token timeline, vkmark), and the results must have a
-# row for each. Functional only: nothing here is timed (docs/PERFORMANCE.md
+# workloads whose parsing is most involved (vn-micro and vkmark, each also
+# in alternating rounds, llama-bench rounds, per-token CPU, the token
+# timeline), and the results must have a row for each. Functional only: nothing here is timed (docs/PERFORMANCE.md
 # has the H100 figures).
 set -u
 cd "$(dirname "$0")/../.."
@@ -39,7 +39,7 @@ out=$work/out
 mkdir -p "$out"
 progress "run.sh --quick --lavapipe"
 if OUT=$out PV_BENCH_MODES='native pearvisor' \
-	PV_BENCH_WORKLOADS='micro llamarounds llamacpu llamatimeline vkmark' \
+	PV_BENCH_WORKLOADS='micro microrounds llamarounds llamacpu llamatimeline vkmark vkmarkrounds' \
 	timeout 1500 bash "$work/carry/run.sh" --quick --lavapipe /var/tmp/pv-bench-lavapipe.tar.xz \
 	>"$work/run.log" 2>&1; then
 	pass bench-run
@@ -65,6 +65,8 @@ has_row '^micro:null_sync_call\[no_fence_feedback\]	pearvisor	' bench-micro-pear
 has_row '^llama-bench:1\.1b:pp32	pearvisor	[0-9.]+	' bench-llama-rounds
 has_row '^vkmark:Score	native	[0-9]+' bench-vkmark-native
 has_row '^vkmark:Score	pearvisor	[0-9]+' bench-vkmark-pearvisor
+has_row '^micro:null_sync_call\[no_fence_feedback\]	pearvisor	.*medians of 2 rounds' bench-micro-rounds
+has_row '^vkmark:Score	pearvisor	[0-9]+	score \(median of 2 rounds\)' bench-vkmark-rounds
 
 if grep -q '^pearvisor .*ring_busy .*vtest_cpu' "$out/llamacpu.txt" 2>/dev/null &&
    grep -q '^native .*client_cpu' "$out/llamacpu.txt"; then
