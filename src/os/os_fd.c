@@ -72,29 +72,65 @@ int os_write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int os_send_fd(int sock, int fd)
+/* The 1-byte message that carries an fd (the vtest convention). */
+struct fd_msg {
+	char dummy;
+	struct iovec iov;
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+};
+
+static void fd_msg_init(struct fd_msg *m, struct msghdr *msg, int fd)
 {
-	char dummy = 0;
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = cbuf,
-		.msg_controllen = sizeof(cbuf),
-	};
-	memset(cbuf, 0, sizeof(cbuf));
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	memset(m, 0, sizeof(*m));
+	m->iov = (struct iovec){ .iov_base = &m->dummy, .iov_len = 1 };
+	*msg = (struct msghdr){ .msg_iov = &m->iov, .msg_iovlen = 1,
+				.msg_control = m->cbuf.buf, .msg_controllen = sizeof(m->cbuf.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+}
+
+int os_send_fd(int sock, int fd)
+{
+	struct fd_msg m;
+	struct msghdr msg;
+	fd_msg_init(&m, &msg, fd);
 	for (;;) {
 		ssize_t r = sendmsg(sock, &msg, MSG_NOSIGNAL);
 		if (r < 0 && errno == EINTR)
 			continue;
 		return r == 1 ? 0 : (r < 0 ? -errno : -EIO);
 	}
+}
+
+int os_send_then_fd(int sock, const void *buf, size_t len, int fd)
+{
+	struct fd_msg m;
+	struct mmsghdr v[2];
+	memset(v, 0, sizeof(v));
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	v[0].msg_hdr = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1 };
+	fd_msg_init(&m, &v[1].msg_hdr, fd);
+	int n;
+	do
+		n = sendmmsg(sock, v, 2, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n == 2)
+		/* Both went; only a signal in the middle of a blocked first
+		 * message could have cut it short, and then the fd overtook
+		 * its bytes: the stream is out of order. */
+		return v[0].msg_len == len && v[1].msg_len == 1 ? 0 : -EIO;
+	size_t done = n == 1 ? v[0].msg_len : 0;
+	if (os_write_full(sock, (const char *)buf + done, len - done))
+		return -errno;
+	return os_send_fd(sock, fd);
 }
 
 int os_recv_fd(int sock)

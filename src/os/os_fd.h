@@ -26,6 +26,11 @@ int os_write_full(int fd, const void *buf, size_t len);
 
 /* Sends one fd with a 1-byte payload (the vtest convention). 0 or -errno. */
 int os_send_fd(int sock, int fd);
+/* Sends len bytes, then one fd as os_send_fd does, in one system call
+ * where the socket takes both at once (sendmmsg: the bytes and the fd
+ * travel as two messages, so a reader that reads the bytes without
+ * ancillary data cannot drop the fd). 0 or -errno. */
+int os_send_then_fd(int sock, const void *buf, size_t len, int fd);
 /* Receives one fd sent by os_send_fd; -errno on failure. */
 int os_recv_fd(int sock);
 

@@ -98,11 +98,18 @@ static int reply(struct client *c, uint32_t cmd, const uint32_t *data, uint32_t 
 	return 0;
 }
 
-static int send_fd(struct client *c, int fd)
+/* A short reply followed by an fd, as one system call: a guest blocked on
+ * the reply is woken once, with the fd already behind it. */
+static int reply_fd(struct client *c, uint32_t cmd, const uint32_t *data, uint32_t ndw, int fd)
 {
-	int err = os_send_fd(c->fd, fd);
+	uint32_t msg[2 + REPLY_INLINE_DW] = { ndw, cmd };
+	if (ndw > REPLY_INLINE_DW)
+		return fail(c, "reply of %u dwords with an fd", ndw);
+	if (ndw)
+		memcpy(msg + 2, data, (size_t)ndw * 4);
+	int err = os_send_then_fd(c->fd, msg, (size_t)(2 + ndw) * 4, fd);
 	if (err)
-		return fail(c, "sending an fd failed: %s", strerror(-err));
+		return fail(c, "sending a reply with an fd failed: %s", strerror(-err));
 	return 0;
 }
 
@@ -228,9 +235,7 @@ static int do_create_blob(struct client *c, const uint32_t *p)
 		return fail(c, "RESOURCE_CREATE_BLOB (type %u, blob id %" PRIu64 ", %" PRIu64
 			       " bytes) failed: %s", type, blob_id, size, strerror(-err));
 	c->res_ids[c->res_count++] = res_id;
-	int ret = reply(c, VTEST_CMD_RESOURCE_CREATE_BLOB, &res_id, 1);
-	if (!ret)
-		ret = send_fd(c, blob.fd);
+	int ret = reply_fd(c, VTEST_CMD_RESOURCE_CREATE_BLOB, &res_id, 1, blob.fd);
 	close(blob.fd);
 	return ret;
 }
@@ -262,17 +267,13 @@ static int do_sync_wait(struct client *c, const uint32_t *p, uint32_t len)
 {
 	if (len < 2 || (len - 2) % 3)
 		return fail(c, "SYNC_WAIT: length %u is not 2 + 3n", len);
-	int fd;
-	bool shared;
-	int err = vtest_sync_wait(&c->syncs, p[0], p[1], p + 2, (len - 2) / 3, &fd, &shared);
+	struct vtest_wait_reply w;
+	int err = vtest_sync_wait(&c->syncs, p[0], p[1], p + 2, (len - 2) / 3, &w);
 	if (err)
 		return fail(c, "SYNC_WAIT failed: %s", err == -ENOENT ? "unknown sync id"
 							: strerror(-err));
-	int ret = reply(c, VTEST_CMD_SYNC_WAIT, NULL, 0);
-	if (!ret)
-		ret = send_fd(c, fd);
-	if (!shared)
-		close(fd);
+	int ret = reply_fd(c, VTEST_CMD_SYNC_WAIT, NULL, 0, w.fd);
+	vtest_sync_wait_done(&c->syncs, &w, ret == 0);
 	return ret;
 }
 

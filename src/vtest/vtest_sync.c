@@ -178,8 +178,9 @@ int vtest_sync_write(struct vtest_syncs *s, uint32_t id, uint64_t value)
 }
 
 int vtest_sync_wait(struct vtest_syncs *s, uint32_t flags, uint32_t timeout_ms,
-		    const uint32_t *triplets, uint32_t n, int *fd, bool *shared)
+		    const uint32_t *triplets, uint32_t n, struct vtest_wait_reply *out)
 {
+	*out = (struct vtest_wait_reply){ .fd = -1 };
 	struct vtest_wait *w = calloc(1, sizeof(*w) + (size_t)n * sizeof(w->want[0]));
 	if (!w)
 		return -ENOMEM;
@@ -190,69 +191,94 @@ int vtest_sync_wait(struct vtest_syncs *s, uint32_t flags, uint32_t timeout_ms,
 						  : os_now_ns() + (uint64_t)timeout_ms * 1000000u;
 	decode_triplets(triplets, n, w->want);
 
-	int client_fd = -1, ret = 0;
-	*shared = false;
+	int ret = 0;
+	bool ready = false, armed = false;
 	pthread_mutex_lock(&s->lock);
 	for (uint32_t i = 0; i < n; i++) {
 		if (!find(s, w->want[i].id)) {
 			ret = -ENOENT;
-			goto fail;
+			break;
 		}
 	}
-	if (wait_ready(s, w)) {
+	if (!ret && wait_ready(s, w)) {
+		ready = true;
 		if (s->ready_fd < 0)
 			s->ready_fd = os_eventfd_create_readable();
 		if (s->ready_fd >= 0) {
-			client_fd = s->ready_fd;
-			*shared = true;
-		} else {
-			/* Without it, a fresh signalled eventfd does. */
-			client_fd = os_eventfd_create();
-			if (client_fd < 0) {
-				ret = client_fd;
-				goto fail;
-			}
-			os_eventfd_signal(client_fd);
+			out->fd = s->ready_fd;
+			out->shared = true;
 		}
-		free(w);
-		w = NULL;
-	} else {
-		client_fd = os_eventfd_create();
-		if (client_fd < 0) {
-			ret = client_fd;
-			goto fail;
-		}
-		if (timeout_ms == 0) {
-			/* The client polls with no timeout and re-asks later. */
-			free(w);
-			w = NULL;
+	} else if (!ret && timeout_ms != 0) {
+		/* A slot is taken now, so that the wait can always be armed
+		 * once its fd is out. */
+		if (s->wait_count >= VTEST_MAX_WAITS)
+			check_waits(s);
+		if (s->wait_count >= VTEST_MAX_WAITS) {
+			ret = -ENOSPC;
 		} else {
-			if (s->wait_count >= VTEST_MAX_WAITS)
-				check_waits(s);
-			if (s->wait_count >= VTEST_MAX_WAITS) {
-				ret = -ENOSPC;
-				goto fail;
-			}
-			w->fd = dup(client_fd);
-			if (w->fd < 0) {
-				ret = -errno;
-				goto fail;
-			}
-			w->next = s->waits;
-			s->waits = w;
 			s->wait_count++;
+			armed = true;
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
-	*fd = client_fd;
+	if (ret || out->shared) {
+		free(w);
+		return ret;
+	}
+	/* The eventfd is made outside the lock the fence threads retire
+	 * under; without a shared ready fd, a fresh signalled one does. */
+	int fd = os_eventfd_create();
+	if (fd < 0) {
+		free(w);
+		if (armed) {
+			pthread_mutex_lock(&s->lock);
+			s->wait_count--;
+			pthread_mutex_unlock(&s->lock);
+		}
+		return fd;
+	}
+	if (ready)
+		os_eventfd_signal(fd);
+	out->fd = fd;
+	if (armed) {
+		w->fd = fd;
+		out->arm = w;
+	} else {
+		/* Ready, or a client that polls with no timeout and re-asks
+		 * later: nothing to watch. */
+		free(w);
+	}
 	return 0;
-fail:
+}
+
+void vtest_sync_wait_done(struct vtest_syncs *s, struct vtest_wait_reply *r, bool sent)
+{
+	struct vtest_wait *w = r->arm;
+	if (r->shared)
+		return; /* the set keeps it */
+	if (!w) {
+		close(r->fd);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (sent && !wait_ready(s, w)) {
+		/* It lives on the list from here: check_waits fires, closes
+		 * and frees it. */
+		w->next = s->waits;
+		s->waits = w;
+		w = NULL;
+	} else {
+		/* It held by the time its fd was out (a fence retired in
+		 * between), or the client never got the fd. */
+		if (sent)
+			os_eventfd_signal(w->fd);
+		s->wait_count--;
+	}
 	pthread_mutex_unlock(&s->lock);
-	if (client_fd >= 0 && !*shared)
-		close(client_fd);
-	*shared = false;
-	free(w);
-	return ret;
+	if (w) {
+		close(w->fd);
+		free(w);
+	}
 }
 
 int vtest_syncs_add_fence(struct vtest_syncs *s, uint64_t fence_id, const uint32_t *triplets,

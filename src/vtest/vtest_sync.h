@@ -54,15 +54,28 @@ int vtest_sync_unref(struct vtest_syncs *s, uint32_t id);
 int vtest_sync_read(struct vtest_syncs *s, uint32_t id, uint64_t *value);
 int vtest_sync_write(struct vtest_syncs *s, uint32_t id, uint64_t value);
 
-/* triplets: n x {id, value_lo, value_hi} as on the wire. On success *fd is
- * an eventfd for the client to send, readable once the condition holds;
- * the caller closes it afterwards unless *shared. A wait that already
- * holds gets the set's ready_fd (*shared): an eventfd that stays readable,
- * which spares the eventfd's creation, signal and close, ~2.5 µs of system
- * calls on a VM, on every such round trip. timeout_ms bounds how long the
- * server keeps watching (UINT32_MAX: until the client goes). */
+/* What a SYNC_WAIT hands the client: fd, readable once the condition
+ * holds. A wait that already holds gets the set's ready_fd (shared): an
+ * eventfd that stays readable, which spares the eventfd's creation, signal
+ * and close, ~2.5 µs of system calls on a VM, on every such round trip.
+ * One that does not is armed only after its fd went out (arm), so the
+ * send happens outside the lock the fence threads retire under and the
+ * server needs no second descriptor of its own. */
+struct vtest_wait_reply {
+	int fd;
+	bool shared;
+	struct vtest_wait *arm;
+};
+
+/* triplets: n x {id, value_lo, value_hi} as on the wire. On success the
+ * caller sends out->fd and then calls vtest_sync_wait_done, whatever the
+ * send gave. timeout_ms bounds how long the server keeps watching
+ * (UINT32_MAX: until the client goes). */
 int vtest_sync_wait(struct vtest_syncs *s, uint32_t flags, uint32_t timeout_ms,
-		    const uint32_t *triplets, uint32_t n, int *fd, bool *shared);
+		    const uint32_t *triplets, uint32_t n, struct vtest_wait_reply *out);
+/* Arms the wait (sent) or drops it, and releases the server's share of
+ * the fd: closed, or owned by the armed wait until it fires. */
+void vtest_sync_wait_done(struct vtest_syncs *s, struct vtest_wait_reply *r, bool sent);
 
 /* Records that fence_id sets these syncs when it retires. */
 int vtest_syncs_add_fence(struct vtest_syncs *s, uint64_t fence_id, const uint32_t *triplets,

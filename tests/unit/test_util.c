@@ -1,4 +1,11 @@
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "test.h"
+#include "os/os_fd.h"
 #include "os/os_spin.h"
 #include "os/util.h"
 
@@ -48,4 +55,32 @@ TEST(spin_window_adapts)
 	CHECK(s.window_ns == 0);
 	os_spin_update(&s, 4000);
 	CHECK(s.window_ns == 5000);
+}
+
+/* A reply and its fd in one call: a reader that takes the reply with a
+ * plain read() (as Mesa's vtest client does) still finds the fd, the same
+ * open file, in the next message. */
+TEST(send_then_fd_keeps_the_fd_apart)
+{
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	int efd = os_eventfd_create();
+	CHECK(efd >= 0);
+	const char reply[8] = "abcdefgh";
+	CHECK(os_send_then_fd(sv[0], reply, sizeof(reply), efd) == 0);
+	char got[8];
+	CHECK(read(sv[1], got, sizeof(got)) == (ssize_t)sizeof(got));
+	CHECK(memcmp(got, reply, sizeof(got)) == 0);
+	int fd = os_recv_fd(sv[1]);
+	CHECK(fd >= 0);
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	CHECK(poll(&p, 1, 0) == 0);
+	os_eventfd_signal(efd);
+	CHECK(poll(&p, 1, 0) == 1 && (p.revents & POLLIN));
+	close(fd);
+	close(efd);
+	/* A closed peer is an error, not a signal. */
+	close(sv[1]);
+	CHECK(os_send_then_fd(sv[0], reply, sizeof(reply), sv[0]) == -EPIPE);
+	close(sv[0]);
 }
