@@ -33,19 +33,20 @@
  * guest's next write a wake-up. Short, since the rest is microseconds
  * away unless the guest thread was preempted. */
 #define VN_SPIN_REST_US 20u
-/* Which threads poll (PEARVISOR_VENUS_SPIN_THREADS, a comma list). Not the
- * vtest client threads between messages by default (they do inside one,
- * briefly, VN_SPIN_REST_US): a poll() per iteration is a system call,
- * and on the H100 machine (a VM) their polling slowed the ring thread's
- * replay by 65% and an empty submit + wait by 22% (docs/PERFORMANCE.md,
- * run 33), while the other kinds poll memory. */
+/* Which threads poll (PEARVISOR_VENUS_SPIN_THREADS, a comma list). All
+ * kinds by default. The vtest client threads' polling between messages
+ * is a poll() system call every 2 µs (a socket has no memory to watch);
+ * back to back they slowed the ring thread's replay on the H100 machine
+ * (docs/PERFORMANCE.md, run 33), spaced out they bought vkmark 2-5
+ * points in each of runs 35, 36 and 42 with llama inside its spread. */
 enum {
 	VN_SPIN_VTEST = 1u << 0,     /* vtest client threads, on their socket */
 	VN_SPIN_RING = 1u << 1,      /* ring threads, between commands */
 	VN_SPIN_FENCE = 1u << 2,     /* fence threads, between fences */
 	VN_SPIN_FENCE_WAIT = 1u << 3, /* fence threads, on a pending host fence */
 	VN_SPIN_VTEST_REST = 1u << 4, /* vtest client threads, inside a message */
-	VN_SPIN_DEFAULT = VN_SPIN_RING | VN_SPIN_FENCE | VN_SPIN_FENCE_WAIT | VN_SPIN_VTEST_REST,
+	VN_SPIN_DEFAULT = VN_SPIN_VTEST | VN_SPIN_RING | VN_SPIN_FENCE | VN_SPIN_FENCE_WAIT |
+			  VN_SPIN_VTEST_REST,
 };
 
 enum vn_memory_mode { VN_MEMORY_EXPORT, VN_MEMORY_HOSTPTR };
