@@ -684,11 +684,13 @@ run_mode() {
 	# the host queue calls: a token's critical path
 	# (bench/h100/token-path.py, run where the results land).
 	if want llamatimeline && ours "$mode"; then
-		local tn="-n 128 -r 2"
-		[ "$quick" = 1 ] && tn="-n 8 -r 1"
+		# PV_TIMELINE_LLAMA_ARGS: another test (e.g. '-p 512 -n 0 -r 3').
+		local tn="-p 0 -n 128 -r 2"
+		[ "$quick" = 1 ] && tn="-p 0 -n 8 -r 1"
+		tn=${PV_TIMELINE_LLAMA_ARGS:-$tn}
 		# shellcheck disable=SC2086
-		untraced=1 traced "$mode" llamatimeline 0 token-timeline -- /usr/bin/llama-bench -m /model.gguf -p 0 $tn -ngl 99 -dev Vulkan0 -o md
-		log "$mode: llama-bench tg128 with its timeline"
+		untraced=1 traced "$mode" llamatimeline 0 token-timeline -- /usr/bin/llama-bench -m /model.gguf $tn -ngl 99 -dev Vulkan0 -o md
+		log "$mode: llama-bench $tn with its timeline"
 	fi
 	want vkmarktrace && run_vkmarktrace "$mode"
 	if want tbo; then
