@@ -110,6 +110,11 @@ void venus_context_destroy_resource(struct venus_context *ctx, uint32_t res_id);
  * and retires at once. Returns 0 or a negative errno. */
 int venus_context_submit_fence(struct venus_context *ctx, uint32_t ring_idx,
 			       uint64_t fence_id);
+/* Retires, on the calling thread, any fence whose GPU work is done and
+ * that the fence threads have not taken up yet; never blocks. For a
+ * thread that polls anyway (vtest clients between messages): a sleeping
+ * fence thread is a wake-up away from noticing. */
+void venus_context_poll_fences(struct venus_context *ctx);
 /* Of the fences on queue timelines so far, how many rode on the guest's own
  * vkQueueSubmit instead of an empty submit of their own (vn_fence.c). */
 void venus_context_fence_counts(const struct venus_context *ctx, uint64_t *total,

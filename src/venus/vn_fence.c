@@ -207,6 +207,7 @@ static void *timeline_thread(void *arg)
 		if (idle_from)
 			os_spin_update(&work_spin, os_now_ns() - idle_from);
 		struct vn_fence_req *req = tl->head;
+		req->claimed = true;
 		pthread_mutex_unlock(&tl->lock);
 		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_HANDOFF, req->t_queued);
 		if (req->fence) {
@@ -237,6 +238,45 @@ static void *timeline_thread(void *arg)
 	pthread_mutex_unlock(&tl->lock);
 	tl->cpu_ns = os_thread_cpu_ns();
 	return NULL;
+}
+
+/*
+ * Retires, for another thread that polls anyway (a vtest client thread
+ * between messages), the fence at the head of each timeline if the GPU
+ * has signalled it and the timeline thread has not taken it up: that
+ * thread, idle longer than its polling window, sleeps, and waking it costs
+ * the retirement tens of µs on a VM (docs/PERFORMANCE.md, run 43). Only a
+ * head, and retired under the timeline's lock, so a timeline's fences
+ * still retire in order: the timeline thread keeps its claimed head on the
+ * list until it has retired it.
+ */
+void venus_context_poll_fences(struct venus_context *ctx)
+{
+	if (!ctx->fences_ready)
+		return;
+	for (uint32_t i = 1; i < VN_MAX_TIMELINES; i++) {
+		struct vn_timeline *tl = &ctx->tl[i];
+		struct vn_fence_req *req = __atomic_load_n(&tl->head, __ATOMIC_ACQUIRE);
+		if (!req || pthread_mutex_trylock(&tl->lock))
+			continue;
+		req = tl->head;
+		if (!req || req->claimed || !req->fence ||
+		    req->dd->fns.GetFenceStatus(req->device, req->fence) != VK_SUCCESS) {
+			pthread_mutex_unlock(&tl->lock);
+			continue;
+		}
+		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_POLLED, req->t_submit);
+		if (!req->silent)
+			retire(ctx, req->ring_idx, req->fence_id);
+		fence_put(req->dd, req->device, req->fence, true);
+		__atomic_store_n(&tl->head, req->next, __ATOMIC_RELEASE);
+		if (!tl->head)
+			tl->tail = &tl->head;
+		tl->fences++;
+		pthread_cond_broadcast(&tl->retired_cond);
+		pthread_mutex_unlock(&tl->lock);
+		free(req);
+	}
 }
 
 int vn_fences_start(struct venus_context *ctx)

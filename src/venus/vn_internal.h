@@ -167,6 +167,7 @@ struct vn_fence_req {
 	uint64_t fence_id;
 	VkFence fence; /* VK_NULL_HANDLE: retire when reached */
 	bool silent;   /* only recycles an attached fence: retires nothing */
+	bool claimed;  /* the timeline thread works on it: nobody else may */
 	VkDevice device;
 	struct vn_device_data *dd;
 	uint64_t t_submit, t_queued; /* trace timestamps, 0 when off */

@@ -141,6 +141,7 @@ int cmd_gpu_server(int argc, char **argv)
 		.create_blob = venus_context_create_blob,
 		.destroy_resource = venus_context_destroy_resource,
 		.submit_fence = venus_context_submit_fence,
+		.poll_fences = venus_context_poll_fences,
 		.object_count = venus_context_object_count,
 		.spin_ns = got.spin_ns,
 		.rest_spin_ns = got.rest_spin_ns,

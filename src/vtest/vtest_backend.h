@@ -27,6 +27,8 @@ struct vtest_backend {
 			   struct venus_blob *out);
 	void (*destroy_resource)(struct venus_context *ctx, uint32_t res_id);
 	int (*submit_fence)(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);
+	/* Called while a client thread polls its socket (may be NULL). */
+	void (*poll_fences)(struct venus_context *ctx);
 	size_t (*object_count)(const struct venus_context *ctx);
 	/* Client threads poll their socket this long before blocking in a
 	 * read (0: never); see PEARVISOR_VENUS_SPIN_US. */

@@ -502,6 +502,10 @@ static void spin_until_readable(const struct client *c, uint64_t spin_ns)
 	for (;;) {
 		if (poll(&pfd, 1, 0) != 0)
 			return;
+		/* Retiring here spares a sleeping fence thread's wake-up on
+		 * the way to the guest's SYNC_WAIT or SYNC_READ. */
+		if (c->be->poll_fences && c->ctx)
+			c->be->poll_fences(c->ctx);
 		/* A system call per VTEST_POLL_GAP_NS, pauses in between: on
 		 * the H100 machine back-to-back poll()s were seen to slow the
 		 * ring thread's replay (docs/PERFORMANCE.md, run 33), and a

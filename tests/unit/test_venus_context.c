@@ -28,10 +28,15 @@ static struct venus_renderer *renderer(void)
 	return r;
 }
 
-/* Fences retire on renderer threads. */
+/* Fences retire on renderer threads (or a polling caller's); in order
+ * on each timeline, which the ids below rise along. */
 static _Atomic unsigned retired;
+static _Atomic uint64_t last_retired[4];
+static _Atomic unsigned out_of_order;
 static void on_retire(void *opaque, uint32_t ring_idx, uint64_t fence_id)
 {
+	if (ring_idx < 4 && atomic_exchange(&last_retired[ring_idx], fence_id) > fence_id)
+		atomic_fetch_add(&out_of_order, 1);
 	atomic_fetch_add(&retired, (unsigned)fence_id);
 }
 
@@ -305,6 +310,22 @@ TEST(venus_device_life_cycle_and_semaphore_resources)
 	venus_context_fence_counts(ctx, &total1, &att1);
 	CHECK_EQ(total1 - total0, 2);
 	CHECK_EQ(att1 - att0, 2);
+
+	/* A polling caller (a vtest client thread) retires heads the fence
+	 * thread has not taken up, racing it: each fence still retires
+	 * once, in order. */
+	before = atomic_load(&retired);
+	unsigned want = 0;
+	for (unsigned i = 1; i <= 64; i++) {
+		CHECK_EQ(venus_context_submit(ctx, q1.d, q1.n), 0);
+		CHECK_EQ(venus_context_submit_fence(ctx, 1, 1000 + i), 0);
+		want += 1000 + i;
+		venus_context_poll_fences(ctx);
+	}
+	for (int i = 0; i < 5000000 && atomic_load(&retired) - before != want; i++)
+		venus_context_poll_fences(ctx);
+	CHECK_EQ(atomic_load(&retired) - before, want);
+	CHECK_EQ(atomic_load(&out_of_order), 0);
 	CHECK(!venus_context_is_lost(ctx));
 	b.n = 0;
 	u32(&b, VN_CMD_vkDestroySemaphore); u32(&b, 0); u64(&b, 3); u64(&b, 5); u64(&b, 0);
