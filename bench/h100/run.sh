@@ -289,7 +289,8 @@ run_micro() {
 	local mode=$1 dest=${2:-$results} lf=$OUT/$1.log n=2000
 	[ "$quick" = 1 ] && n=300
 	local before
-	before=$(wc -l <"$lf" 2>/dev/null || echo 0)
+	before=0
+	[ -f "$lf" ] && before=$(wc -l <"$lf")
 	if [ "${mode%_trixie}" = native ]; then
 		client "$mode" 60 "$lf" -- /pv/vn-micro all -n "$n"
 		tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
@@ -396,7 +397,8 @@ run_llama_bench() {
 	local mode=$1 lf=$OUT/$mode.log args="-p 512 -n 128 -r 3" t=150
 	[ "$quick" = 1 ] && args="-p 32 -n 4 -r 1" t=60
 	local before
-	before=$(wc -l <"$lf" 2>/dev/null || echo 0)
+	before=0
+	[ -f "$lf" ] && before=$(wc -l <"$lf")
 	# shellcheck disable=SC2086
 	client "$mode" "$t" "$lf" -- /usr/bin/llama-bench -m /model.gguf $args -ngl 99 -dev Vulkan0 -o md
 	# | model | size | params | backend | ngl | test | t/s |
@@ -640,7 +642,7 @@ run_llama_cpu() {
 }
 
 # PV_BENCH_WORKLOADS: which of "info infofull micro microrounds llama llamacpu
-# llamarounds llamatimeline llamatrace tbo tbotest perf vkmark vkmarkrounds
+# llamaops llamarounds llamatimeline llamatrace tbo tbotest perf vkmark vkmarkrounds
 # vkmarktrace" to run;
 # microrounds, vkmarkrounds and llamarounds run after all the per-mode
 # workloads.
@@ -670,6 +672,17 @@ run_mode() {
 	fi
 	want llama && { run_llama_bench "$mode"; log "$mode: llama-bench rc=$?"; }
 	want llamacpu && { run_llama_cpu "$mode"; log "$mode: llama CPU per token rc=$?"; }
+	# ggml's own GPU timestamps per op (GGML_VK_PERF_LOGGER): whether a
+	# gap is the GPU's kernels or the time between them
+	# (bench/h100/ggml-ops.py compares the modes' logs).
+	# PV_OPS_LLAMA_ARGS: the llama-bench test (default pp512, once).
+	if want llamaops; then
+		# shellcheck disable=SC2086
+		client "$mode" 120 "$OUT/llamaops-$mode.log" GGML_VK_PERF_LOGGER=1 -- \
+			/usr/bin/llama-bench -m /model.gguf ${PV_OPS_LLAMA_ARGS:--p 512 -n 0 -r 1} \
+			-ngl 99 -dev Vulkan0 -o md
+		log "$mode: llama-bench with ggml's per-op GPU timings rc=$?"
+	fi
 	want tbotest && { run_tbotest "$mode"; log "$mode: test-backend-ops test rc=$?"; }
 	if want perf && [ "$mode" = pearvisor ]; then run_perf "$mode"; log "$mode: perf rc=$?"; fi
 	# Where token generation's time goes in the server (not recorded as a
@@ -716,7 +729,7 @@ modes=${PV_BENCH_MODES:-native pearvisor native_nocm2 virgl}
 # The GPU idles in a low clock state: a first, unrecorded native run
 # brings it up so the first mode is not penalised (seen: native pp32 at a
 # third of its later value when it ran first).
-if want llama || want llamarounds || want llamacpu || want tbo; then
+if want llama || want llamarounds || want llamacpu || want llamaops || want tbo; then
 	client native 60 "$OUT/warmup.log" -- /usr/bin/llama-bench -m /model.gguf -p 32 -n 4 -r 1 -ngl 99 -dev Vulkan0
 	log "warm-up done (rc=$?)"
 fi
