@@ -185,6 +185,18 @@ static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, struct 
 		os_spin_update(spin, os_now_ns() - start);
 }
 
+/* Takes a retired (or recycled) head off its timeline. Called with
+ * tl->lock held; device teardown waits on retired_cond. */
+static void pop_done(struct vn_timeline *tl, struct vn_fence_req *req)
+{
+	__atomic_store_n(&tl->head, req->next, __ATOMIC_RELEASE);
+	if (!tl->head)
+		tl->tail = &tl->head;
+	free(req);
+	tl->fences++;
+	pthread_cond_broadcast(&tl->retired_cond);
+}
+
 static void *timeline_thread(void *arg)
 {
 	struct vn_timeline *tl = arg;
@@ -228,12 +240,7 @@ static void *timeline_thread(void *arg)
 		 * pool; validation caught a fence left over), and a fence
 		 * submitted meanwhile must not retire ahead of it. */
 		pthread_mutex_lock(&tl->lock);
-		__atomic_store_n(&tl->head, req->next, __ATOMIC_RELEASE);
-		if (!tl->head)
-			tl->tail = &tl->head;
-		free(req);
-		tl->fences++;
-		pthread_cond_broadcast(&tl->retired_cond);
+		pop_done(tl, req);
 	}
 	pthread_mutex_unlock(&tl->lock);
 	tl->cpu_ns = os_thread_cpu_ns();
@@ -269,13 +276,8 @@ void venus_context_poll_fences(struct venus_context *ctx)
 		if (!req->silent)
 			retire(ctx, req->ring_idx, req->fence_id);
 		fence_put(req->dd, req->device, req->fence, true);
-		__atomic_store_n(&tl->head, req->next, __ATOMIC_RELEASE);
-		if (!tl->head)
-			tl->tail = &tl->head;
-		tl->fences++;
-		pthread_cond_broadcast(&tl->retired_cond);
+		pop_done(tl, req);
 		pthread_mutex_unlock(&tl->lock);
-		free(req);
 	}
 }
 
