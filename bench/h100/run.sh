@@ -677,9 +677,11 @@ run_mode() {
 	# (bench/h100/ggml-ops.py compares the modes' logs).
 	# PV_OPS_LLAMA_ARGS: the llama-bench test (default pp512, once).
 	if want llamaops; then
+		local oa="-p 512 -n 0 -r 1"
+		[ "$quick" = 1 ] && oa="-p 8 -n 0 -r 1"
 		# shellcheck disable=SC2086
 		client "$mode" 120 "$OUT/llamaops-$mode.log" GGML_VK_PERF_LOGGER=1 -- \
-			/usr/bin/llama-bench -m /model.gguf ${PV_OPS_LLAMA_ARGS:--p 512 -n 0 -r 1} \
+			/usr/bin/llama-bench -m /model.gguf ${PV_OPS_LLAMA_ARGS:-$oa} \
 			-ngl 99 -dev Vulkan0 -o md
 		log "$mode: llama-bench with ggml's per-op GPU timings rc=$?"
 	fi

@@ -5,7 +5,8 @@
 # extra), run.sh runs a quick pass of native and pearvisor modes with the
 # workloads whose parsing is most involved (vn-micro and vkmark, each also
 # in alternating rounds, llama-bench rounds, per-token CPU, the token
-# timeline), and the results must have a row for each. Functional only: nothing here is timed (docs/PERFORMANCE.md
+# timeline, ggml's per-op GPU times), and the results must have a row for
+# each. Functional only: nothing here is timed (docs/PERFORMANCE.md
 # has the H100 figures).
 set -u
 cd "$(dirname "$0")/../.."
@@ -39,7 +40,7 @@ out=$work/out
 mkdir -p "$out"
 progress "run.sh --quick --lavapipe"
 if OUT=$out PV_BENCH_MODES='native pearvisor' \
-	PV_BENCH_WORKLOADS='micro microrounds llamarounds llamacpu llamatimeline vkmark vkmarkrounds' \
+	PV_BENCH_WORKLOADS='micro microrounds llamarounds llamacpu llamatimeline llamaops vkmark vkmarkrounds' \
 	timeout 1500 bash "$work/carry/run.sh" --quick --lavapipe /var/tmp/pv-bench-lavapipe.tar.xz \
 	>"$work/run.log" 2>&1; then
 	pass bench-run
@@ -91,4 +92,18 @@ else
 	ls -la "$tl" 2>/dev/null
 	cat "$work/token-path.txt" 2>/dev/null
 	fail bench-token-timeline
+fi
+
+# ggml's per-op GPU timestamps pass through Venus (timestamp queries) and
+# ggml-ops.py compares both modes' last graphs.
+if [ -s "$tl/llamaops-native.log" ] && [ -s "$tl/llamaops-pearvisor.log" ] &&
+   python3 bench/h100/ggml-ops.py "$tl/llamaops-native.log" "$tl/llamaops-pearvisor.log" \
+	>"$work/ggml-ops.txt" 2>&1 &&
+   grep -q '^(total) | [0-9]* | [0-9]* | [0-9.]*%' "$work/ggml-ops.txt" &&
+   grep -q '^MUL_MAT' "$work/ggml-ops.txt"; then
+	head -5 "$work/ggml-ops.txt"
+	pass bench-llamaops
+else
+	cat "$work/ggml-ops.txt" 2>/dev/null
+	fail bench-llamaops
 fi
