@@ -252,7 +252,7 @@ static void *timeline_thread(void *arg)
  * between messages), the fence at the head of each timeline if the GPU
  * has signalled it and the timeline thread has not taken it up: that
  * thread, idle longer than its polling window, sleeps, and waking it costs
- * the retirement tens of µs on a VM (docs/PERFORMANCE.md, runs 42-47). Only a
+ * the retirement tens of µs on a VM (docs/PERFORMANCE.md, runs 42-48). Only a
  * head, and retired under the timeline's lock, so a timeline's fences
  * still retire in order: the timeline thread keeps its claimed head on the
  * list until it has retired it.
