@@ -82,16 +82,27 @@ static int fail(struct client *c, const char *fmt, ...)
  * find it asleep again between the two, a second wake-up per reply. */
 #define REPLY_INLINE_DW 30
 
+/* Header and body of a reply of at most REPLY_INLINE_DW dwords in msg;
+ * returns its size in bytes. */
+static size_t pack_reply(uint32_t msg[2 + REPLY_INLINE_DW], uint32_t cmd, const uint32_t *data,
+			 uint32_t ndw)
+{
+	msg[0] = ndw;
+	msg[1] = cmd;
+	if (ndw)
+		memcpy(msg + 2, data, (size_t)ndw * 4);
+	return (size_t)(2 + ndw) * 4;
+}
+
 static int reply(struct client *c, uint32_t cmd, const uint32_t *data, uint32_t ndw)
 {
-	uint32_t msg[2 + REPLY_INLINE_DW] = { ndw, cmd };
+	uint32_t msg[2 + REPLY_INLINE_DW];
 	int err;
 	if (ndw <= REPLY_INLINE_DW) {
-		if (ndw)
-			memcpy(msg + 2, data, (size_t)ndw * 4);
-		err = os_write_full(c->fd, msg, (size_t)(2 + ndw) * 4);
+		err = os_write_full(c->fd, msg, pack_reply(msg, cmd, data, ndw));
 	} else {
-		err = os_write_full(c->fd, msg, 8) || os_write_full(c->fd, data, (size_t)ndw * 4);
+		const uint32_t hdr[2] = { ndw, cmd };
+		err = os_write_full(c->fd, hdr, 8) || os_write_full(c->fd, data, (size_t)ndw * 4);
 	}
 	if (err)
 		return fail(c, "write to client failed: %s", strerror(errno));
@@ -102,12 +113,10 @@ static int reply(struct client *c, uint32_t cmd, const uint32_t *data, uint32_t 
  * the reply is woken once, with the fd already behind it. */
 static int reply_fd(struct client *c, uint32_t cmd, const uint32_t *data, uint32_t ndw, int fd)
 {
-	uint32_t msg[2 + REPLY_INLINE_DW] = { ndw, cmd };
+	uint32_t msg[2 + REPLY_INLINE_DW];
 	if (ndw > REPLY_INLINE_DW)
 		return fail(c, "reply of %u dwords with an fd", ndw);
-	if (ndw)
-		memcpy(msg + 2, data, (size_t)ndw * 4);
-	int err = os_send_then_fd(c->fd, msg, (size_t)(2 + ndw) * 4, fd);
+	int err = os_send_then_fd(c->fd, msg, pack_reply(msg, cmd, data, ndw), fd);
 	if (err)
 		return fail(c, "sending a reply with an fd failed: %s", strerror(-err));
 	return 0;
