@@ -55,6 +55,8 @@ struct client {
 	struct vtest_syncs syncs;
 	struct os_spin spin;                      /* polling before a read */
 	uint64_t rest_spin_ns;                    /* ... inside a message */
+	uint64_t hold_spin_ns;                    /* ... holding a SYNC_WAIT reply */
+	uint64_t holds, holds_met;                /* SYNC_WAIT replies held, and met */
 	/* What the last recv brought beyond the bytes asked for: Mesa's
 	 * messages are small and often come several at a time, so one system
 	 * call (~1-2 µs on a VM) usually reads header, body and more. */
@@ -272,10 +274,43 @@ static int submit_stream(struct client *c, const uint32_t *cmds, uint32_t ndw)
 	return 0;
 }
 
+/*
+ * A SYNC_WAIT that does not hold yet costs the guest two wake-ups: its
+ * thread sleeps in read() for the reply, then in poll() on the eventfd
+ * until the GPU is done. When fences already submitted will satisfy the
+ * wait, the client thread instead polls them (retiring each as it signals)
+ * for up to hold_spin_ns and replies once the wait holds: one wake-up.
+ * Only for such waits: one that needs something the guest has yet to send
+ * would hold its own condition up. The guest cannot send meanwhile anyway
+ * (Mesa's vtest client keeps its socket locked until the reply), and a
+ * wait that outlasts the window is answered as before.
+ */
+static void hold_for_gpu(struct client *c, uint32_t flags, const uint32_t *triplets, uint32_t n)
+{
+	if (!c->hold_spin_ns || !c->ctx ||
+	    vtest_sync_wait_outlook(&c->syncs, flags, triplets, n) != VTEST_WAIT_COMING)
+		return;
+	c->holds++;
+	uint64_t end = os_now_ns() + c->hold_spin_ns;
+	do {
+		if (c->be->poll_fences)
+			c->be->poll_fences(c->ctx);
+		enum vtest_wait_outlook o = vtest_sync_wait_outlook(&c->syncs, flags, triplets, n);
+		if (o != VTEST_WAIT_COMING) {
+			c->holds_met += o == VTEST_WAIT_HOLDS;
+			return;
+		}
+		for (int i = 0; i < 16; i++)
+			os_cpu_relax();
+	} while (os_now_ns() < end);
+}
+
 static int do_sync_wait(struct client *c, const uint32_t *p, uint32_t len)
 {
 	if (len < 2 || (len - 2) % 3)
 		return fail(c, "SYNC_WAIT: length %u is not 2 + 3n", len);
+	if (p[1])
+		hold_for_gpu(c, p[0], p + 2, (len - 2) / 3);
 	struct vtest_wait_reply w;
 	int err = vtest_sync_wait(&c->syncs, p[0], p[1], p + 2, (len - 2) / 3, &w);
 	if (err)
@@ -634,8 +669,9 @@ static void log_message_counts(const struct client *c)
 	}
 	line[n] = 0;
 	pv_info("vtest: client %u (%s): %" PRIu64 " messages:%s; %.1f ms handling them, "
-		"%.1f ms CPU", c->id, c->name[0] ? c->name : "?", total, line,
-		c->busy_ns / 1e6, os_thread_cpu_ns() / 1e6);
+		"%.1f ms CPU; %" PRIu64 " SYNC_WAIT replies held for the GPU, %" PRIu64 " until "
+		"they held", c->id, c->name[0] ? c->name : "?", total, line, c->busy_ns / 1e6,
+		os_thread_cpu_ns() / 1e6, c->holds, c->holds_met);
 }
 
 bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *backend)
@@ -652,6 +688,7 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 	vtest_syncs_init(&c->syncs);
 	os_spin_init(&c->spin, backend->spin_ns);
 	c->rest_spin_ns = backend->rest_spin_ns;
+	c->hold_spin_ns = backend->hold_spin_ns;
 
 	bool clean = false;
 	c->timeline = vtest_timeline_open(client_id);
