@@ -130,6 +130,16 @@ out:
 	return o;
 }
 
+bool vtest_sync_rising(struct vtest_syncs *s, uint32_t id, uint64_t value)
+{
+	pthread_mutex_lock(&s->lock);
+	const struct vtest_sync_entry *e = find(s, id);
+	bool rising = e && e->value == value && value != UINT64_MAX &&
+		      fence_brings(s, id, value + 1);
+	pthread_mutex_unlock(&s->lock);
+	return rising;
+}
+
 /* Fires and forgets every wait whose condition now holds or whose client
  * side has long given up (deadline passed). */
 static void check_waits(struct vtest_syncs *s)

@@ -90,6 +90,10 @@ enum vtest_wait_outlook {
 enum vtest_wait_outlook vtest_sync_wait_outlook(struct vtest_syncs *s, uint32_t flags,
 						 const uint32_t *triplets, uint32_t n);
 
+/* Whether sync id still reads `value` and a fence already submitted will
+ * raise it. */
+bool vtest_sync_rising(struct vtest_syncs *s, uint32_t id, uint64_t value);
+
 /* Records that fence_id sets these syncs when it retires. */
 int vtest_syncs_add_fence(struct vtest_syncs *s, uint64_t fence_id, const uint32_t *triplets,
 			  uint32_t n);

@@ -264,6 +264,23 @@ static void held_waits(enum vtest_isolation iso)
 		CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
 		CHECK_EQ(got, v);
 	}
+	/* A SYNC_READ asked again with its value unchanged is answered once
+	 * a submitted fence raised it; the first read is not held. */
+	uint64_t four = 4, got = 0;
+	struct vtc_batch batch = { .cmds = ops, .ndw = 1, .ring_idx = 1, .nsync = 1,
+				   .sync_ids = &a, .sync_values = &four };
+	CHECK_EQ(vtc_submit2(fd, &batch, 1, 6), 0);
+	CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
+	CHECK_EQ(got, 3);
+	CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
+	CHECK_EQ(got, 4);
+	/* ... and not where no fence will change it. */
+	uint64_t start = os_now_ns();
+	CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
+	CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
+	CHECK_EQ(got, 4);
+	CHECK(os_now_ns() - start < 1000000000ull);
+	CHECK_EQ(vtc_sync_write(fd, a, 3), 0);
 	/* a is covered by no fence at 9, b by none at all: not held, with
 	 * WAIT_ANY or without. */
 	uint32_t ids[2] = { a, b };
