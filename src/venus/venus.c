@@ -105,7 +105,6 @@ static unsigned spin_threads_from_env(void)
 		{ "fence", VN_SPIN_FENCE },
 		{ "fencewait", VN_SPIN_FENCE_WAIT },
 		{ "vtestrest", VN_SPIN_VTEST_REST },
-		{ "vtesthold", VN_SPIN_VTEST_HOLD },
 	};
 	unsigned mask = 0;
 	for (const char *p = v; *p;) {
@@ -116,7 +115,7 @@ static unsigned spin_threads_from_env(void)
 				break;
 		if (i == ARRAY_SIZE(names))
 			pv_warn("venus: PEARVISOR_VENUS_SPIN_THREADS: unknown thread kind '%.*s' "
-				"(vtest, ring, fence, fencewait, vtestrest, vtesthold)", (int)n, p);
+				"(vtest, ring, fence, fencewait, vtestrest)", (int)n, p);
 		else
 			mask |= names[i].bit;
 		p += n;
@@ -199,11 +198,6 @@ uint64_t venus_renderer_rest_spin_ns(const struct venus_renderer *r)
 {
 	uint64_t ns = vn_spin_ns(r, VN_SPIN_VTEST_REST);
 	return ns < VN_SPIN_REST_US * 1000ull ? ns : VN_SPIN_REST_US * 1000ull;
-}
-
-uint64_t venus_renderer_hold_spin_ns(const struct venus_renderer *r)
-{
-	return vn_spin_ns(r, VN_SPIN_VTEST_HOLD);
 }
 
 uint64_t vn_spin_ns(const struct venus_renderer *r, unsigned kind)

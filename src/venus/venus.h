@@ -54,10 +54,6 @@ uint64_t venus_renderer_spin_ns(const struct venus_renderer *r);
 /* How long (ns, 0: never) a vtest client thread polls for the rest of a
  * message it has begun to read before it blocks (kind "vtestrest"). */
 uint64_t venus_renderer_rest_spin_ns(const struct venus_renderer *r);
-/* How long (ns, 0: never) a vtest client thread may hold a SYNC_WAIT's
- * reply while fences already submitted are on their way to satisfying it
- * (kind "vtesthold"). */
-uint64_t venus_renderer_hold_spin_ns(const struct venus_renderer *r);
 
 enum venus_event {
 	VENUS_EVENT_RING_BEGIN, /* arg: bytes in the batch */

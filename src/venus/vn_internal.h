@@ -45,9 +45,8 @@ enum {
 	VN_SPIN_FENCE = 1u << 2,     /* fence threads, between fences */
 	VN_SPIN_FENCE_WAIT = 1u << 3, /* fence threads, on a pending host fence */
 	VN_SPIN_VTEST_REST = 1u << 4, /* vtest client threads, inside a message */
-	VN_SPIN_VTEST_HOLD = 1u << 5, /* ... holding a SYNC_WAIT's reply for the GPU */
 	VN_SPIN_DEFAULT = VN_SPIN_VTEST | VN_SPIN_RING | VN_SPIN_FENCE | VN_SPIN_FENCE_WAIT |
-			  VN_SPIN_VTEST_REST | VN_SPIN_VTEST_HOLD,
+			  VN_SPIN_VTEST_REST,
 };
 
 enum vn_memory_mode { VN_MEMORY_EXPORT, VN_MEMORY_HOSTPTR };

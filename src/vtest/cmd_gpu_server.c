@@ -38,7 +38,7 @@ static void usage(FILE *out)
 struct probe {
 	const char *device;
 	struct venus_renderer_options ropts;
-	uint64_t spin_ns, rest_spin_ns, hold_spin_ns;
+	uint64_t spin_ns, rest_spin_ns;
 };
 
 /* Picks the device and checks that a renderer can be made on this host.
@@ -59,7 +59,6 @@ static int probe(void *arg, void *out, size_t size)
 	}
 	p->spin_ns = venus_renderer_spin_ns(r);
 	p->rest_spin_ns = venus_renderer_rest_spin_ns(r);
-	p->hold_spin_ns = venus_renderer_hold_spin_ns(r);
 	venus_renderer_destroy(r);
 	p->device = NULL;
 	return 0;
@@ -146,7 +145,6 @@ int cmd_gpu_server(int argc, char **argv)
 		.object_count = venus_context_object_count,
 		.spin_ns = got.spin_ns,
 		.rest_spin_ns = got.rest_spin_ns,
-		.hold_spin_ns = got.hold_spin_ns,
 	};
 	struct vtest_server *server;
 	err = vtest_server_create(socket_path, &backend, isolation, &server);

@@ -36,10 +36,6 @@ struct vtest_backend {
 	/* ... and this long for the rest of a message they have begun to
 	 * read (0: never). */
 	uint64_t rest_spin_ns;
-	/* ... and up to this long (0: never) before answering a SYNC_WAIT
-	 * that fences already submitted will satisfy, retiring them as they
-	 * signal (poll_fences), so that the guest gets a reply that holds. */
-	uint64_t hold_spin_ns;
 };
 
 #endif

@@ -55,13 +55,6 @@ struct client {
 	struct vtest_syncs syncs;
 	struct os_spin spin;                      /* polling before a read */
 	uint64_t rest_spin_ns;                    /* ... inside a message */
-	uint64_t hold_spin_ns;                    /* ... holding a SYNC_WAIT reply */
-	uint64_t holds, holds_met;                /* SYNC_WAIT replies held, and met */
-	uint64_t read_holds, read_holds_met;      /* SYNC_READ replies held, and changed */
-	/* The last message was a SYNC_READ of this sync, which read this. */
-	bool reread;
-	uint32_t reread_id;
-	uint64_t reread_value;
 	/* What the last recv brought beyond the bytes asked for: Mesa's
 	 * messages are small and often come several at a time, so one system
 	 * call (~1-2 µs on a VM) usually reads header, body and more. */
@@ -279,61 +272,12 @@ static int submit_stream(struct client *c, const uint32_t *cmds, uint32_t ndw)
 	return 0;
 }
 
-/*
- * Replies the GPU alone decides. A SYNC_WAIT that does not hold yet costs
- * the guest two wake-ups: its thread sleeps in read() for the reply, then
- * in poll() on the eventfd until the GPU is done. A SYNC_READ polled in a
- * loop (ggml spins on vkGetFenceStatus, and Mesa 26 makes each a SYNC_READ)
- * notices a retired fence only on the round trip after it. So where fences
- * already submitted will satisfy the wait, or change the value read again,
- * the client thread polls them (retiring each as it signals) for up to
- * hold_spin_ns and answers once they did: one wake-up, no round trip
- * wasted. Only then: a reply that waited on something the guest has yet to
- * send would hold up its own condition. The guest cannot send meanwhile
- * anyway (Mesa's vtest client keeps its socket locked until the reply),
- * and what outlasts the window is answered as before.
- */
-static bool hold_while(struct client *c, bool (*pending)(struct client *c, const uint32_t *p,
-							 uint32_t n),
-		       const uint32_t *p, uint32_t n)
-{
-	uint64_t end = os_now_ns() + c->hold_spin_ns;
-	do {
-		if (c->be->poll_fences)
-			c->be->poll_fences(c->ctx);
-		if (!pending(c, p, n))
-			return true;
-		for (int i = 0; i < 16; i++)
-			os_cpu_relax();
-	} while (os_now_ns() < end);
-	return false;
-}
-
-/* p: SYNC_WAIT's payload, n its triplets */
-static bool wait_coming(struct client *c, const uint32_t *p, uint32_t n)
-{
-	return vtest_sync_wait_outlook(&c->syncs, p[0], p + 2, n) == VTEST_WAIT_COMING;
-}
-
-static bool read_unchanged(struct client *c, const uint32_t *p, uint32_t n)
-{
-	(void)n;
-	return vtest_sync_rising(&c->syncs, p[0], c->reread_value);
-}
-
 static int do_sync_wait(struct client *c, const uint32_t *p, uint32_t len)
 {
 	if (len < 2 || (len - 2) % 3)
 		return fail(c, "SYNC_WAIT: length %u is not 2 + 3n", len);
-	uint32_t n = (len - 2) / 3;
-	if (p[1] && c->hold_spin_ns && c->ctx && wait_coming(c, p, n)) {
-		c->holds++;
-		if (hold_while(c, wait_coming, p, n) &&
-		    vtest_sync_wait_outlook(&c->syncs, p[0], p + 2, n) == VTEST_WAIT_HOLDS)
-			c->holds_met++;
-	}
 	struct vtest_wait_reply w;
-	int err = vtest_sync_wait(&c->syncs, p[0], p[1], p + 2, n, &w);
+	int err = vtest_sync_wait(&c->syncs, p[0], p[1], p + 2, (len - 2) / 3, &w);
 	if (err)
 		return fail(c, "SYNC_WAIT failed: %s", err == -ENOENT ? "unknown sync id"
 							: strerror(-err));
@@ -528,18 +472,6 @@ static int dispatch(struct client *c, uint32_t cmd, uint32_t len)
 			return -1;
 		if (vtest_sync_read(&c->syncs, p[0], &v))
 			return fail(c, "SYNC_READ of unknown sync %u", p[0]);
-		/* Asked again, unchanged: the guest is polling it. */
-		if (c->reread && c->reread_id == p[0] && c->reread_value == v &&
-		    c->hold_spin_ns && c->ctx && read_unchanged(c, p, 1)) {
-			c->read_holds++;
-			if (hold_while(c, read_unchanged, p, 1))
-				c->read_holds_met++;
-			if (vtest_sync_read(&c->syncs, p[0], &v))
-				return fail(c, "SYNC_READ of unknown sync %u", p[0]);
-		}
-		c->reread = true;
-		c->reread_id = p[0];
-		c->reread_value = v;
 		c->last_sync_read = v;
 		out[0] = (uint32_t)v;
 		out[1] = (uint32_t)(v >> 32);
@@ -702,11 +634,8 @@ static void log_message_counts(const struct client *c)
 	}
 	line[n] = 0;
 	pv_info("vtest: client %u (%s): %" PRIu64 " messages:%s; %.1f ms handling them, "
-		"%.1f ms CPU; replies held for the GPU: SYNC_WAIT %" PRIu64 " (%" PRIu64 " until "
-		"they held), SYNC_READ %" PRIu64 " (%" PRIu64 " until the value rose)", c->id,
-		c->name[0] ? c->name : "?", total, line, c->busy_ns / 1e6,
-		os_thread_cpu_ns() / 1e6, c->holds, c->holds_met, c->read_holds,
-		c->read_holds_met);
+		"%.1f ms CPU", c->id, c->name[0] ? c->name : "?", total, line,
+		c->busy_ns / 1e6, os_thread_cpu_ns() / 1e6);
 }
 
 bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *backend)
@@ -723,7 +652,6 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 	vtest_syncs_init(&c->syncs);
 	os_spin_init(&c->spin, backend->spin_ns);
 	c->rest_spin_ns = backend->rest_spin_ns;
-	c->hold_spin_ns = backend->hold_spin_ns;
 
 	bool clean = false;
 	c->timeline = vtest_timeline_open(client_id);
@@ -742,8 +670,6 @@ bool vtest_client_serve(int fd, uint32_t client_id, const struct vtest_backend *
 		if (dispatch(c, cmd, len))
 			break;
 		c->busy_ns += os_now_ns() - t0;
-		if (cmd != VTEST_CMD_SYNC_READ)
-			c->reread = false;
 		if (cmd == VTEST_CMD_SYNC_READ)
 			vtest_timeline_add(c->timeline, VTEST_TL_DONE, cmd | (c->buf[0] & 0xffff) << 8,
 					   c->last_sync_read);

@@ -89,57 +89,6 @@ static bool wait_ready(struct vtest_syncs *s, const struct vtest_wait *w)
 	return reached == w->n;
 }
 
-/* Whether a pending fence will set sync `id` to at least `value`. */
-static bool fence_brings(const struct vtest_syncs *s, uint32_t id, uint64_t value)
-{
-	for (const struct vtest_pending_fence *f = s->fences; f; f = f->next)
-		for (uint32_t i = 0; i < f->n; i++)
-			if (f->set[i].id == id && f->set[i].value >= value)
-				return true;
-	return false;
-}
-
-enum vtest_wait_outlook vtest_sync_wait_outlook(struct vtest_syncs *s, uint32_t flags,
-						 const uint32_t *triplets, uint32_t n)
-{
-	bool any = flags & VTEST_SYNC_WAIT_FLAG_ANY;
-	uint32_t reached = 0, coming = 0;
-	enum vtest_wait_outlook o;
-	pthread_mutex_lock(&s->lock);
-	for (uint32_t i = 0; i < n; i++) {
-		struct vtest_sync_entry want;
-		decode_triplets(triplets + 3 * i, 1, &want);
-		const struct vtest_sync_entry *e = find(s, want.id);
-		if (!e) {
-			o = VTEST_WAIT_UNKNOWN;
-			goto out;
-		}
-		if (e->value >= want.value)
-			reached++;
-		else if (fence_brings(s, want.id, want.value))
-			coming++;
-	}
-	if (any ? reached > 0 || n == 0 : reached == n)
-		o = VTEST_WAIT_HOLDS;
-	else if (any ? coming > 0 : reached + coming == n)
-		o = VTEST_WAIT_COMING;
-	else
-		o = VTEST_WAIT_OPEN;
-out:
-	pthread_mutex_unlock(&s->lock);
-	return o;
-}
-
-bool vtest_sync_rising(struct vtest_syncs *s, uint32_t id, uint64_t value)
-{
-	pthread_mutex_lock(&s->lock);
-	const struct vtest_sync_entry *e = find(s, id);
-	bool rising = e && e->value == value && value != UINT64_MAX &&
-		      fence_brings(s, id, value + 1);
-	pthread_mutex_unlock(&s->lock);
-	return rising;
-}
-
 /* Fires and forgets every wait whose condition now holds or whose client
  * side has long given up (deadline passed). */
 static void check_waits(struct vtest_syncs *s)

@@ -77,23 +77,6 @@ int vtest_sync_wait(struct vtest_syncs *s, uint32_t flags, uint32_t timeout_ms,
  * the fd: closed, or owned by the armed wait until it fires. */
 void vtest_sync_wait_done(struct vtest_syncs *s, struct vtest_wait_reply *r, bool sent);
 
-/* Where a SYNC_WAIT stands, for a client thread deciding whether to hold
- * its reply: it holds already; it will hold once fences already submitted
- * retire (the GPU alone decides when); or it needs something the client
- * has yet to send (a SYNC_WRITE, a later submit). */
-enum vtest_wait_outlook {
-	VTEST_WAIT_HOLDS,
-	VTEST_WAIT_COMING,
-	VTEST_WAIT_OPEN,
-	VTEST_WAIT_UNKNOWN, /* a sync id that does not exist */
-};
-enum vtest_wait_outlook vtest_sync_wait_outlook(struct vtest_syncs *s, uint32_t flags,
-						 const uint32_t *triplets, uint32_t n);
-
-/* Whether sync id still reads `value` and a fence already submitted will
- * raise it. */
-bool vtest_sync_rising(struct vtest_syncs *s, uint32_t id, uint64_t value);
-
 /* Records that fence_id sets these syncs when it retires. */
 int vtest_syncs_add_fence(struct vtest_syncs *s, uint64_t fence_id, const uint32_t *triplets,
 			  uint32_t n);

@@ -18,7 +18,6 @@
 #include "../unit/test.h"
 #include "vt_client.h"
 #include "os/os_fd.h"
-#include "os/os_time.h"
 #include "vtest/vtest_server.h"
 #include "vtest/vtest_wire.h"
 
@@ -50,20 +49,6 @@ static int start_mode(struct running *r, enum vtest_isolation iso, uint64_t spin
 	r->be = fake_backend;
 	r->be.spin_ns = spin_ns;
 	r->be.rest_spin_ns = spin_ns ? 20000 : 0;
-	if (vtest_server_create(r->path, &r->be, iso, &r->server))
-		return -1;
-	return pthread_create(&r->thread, NULL, serve, r) ? -1 : 0;
-}
-
-/* Holding SYNC_WAIT replies for submitted fences, up to hold_ns. */
-static int start_holding(struct running *r, enum vtest_isolation iso, uint64_t hold_ns)
-{
-	r->isolation = iso;
-	snprintf(r->path, sizeof(r->path), "/tmp/pv-vtest-unit-%d.sock", (int)getpid());
-	if (pipe(r->stop))
-		return -1;
-	r->be = fake_backend;
-	r->be.hold_spin_ns = hold_ns;
 	if (vtest_server_create(r->path, &r->be, iso, &r->server))
 		return -1;
 	return pthread_create(&r->thread, NULL, serve, r) ? -1 : 0;
@@ -235,81 +220,6 @@ TEST(submit_cmd2_in_client_threads)
 TEST(submit_cmd2_spinning_client_processes)
 {
 	submit2_layout(VTEST_ISOLATE_PROCESS, 6, 2000000);
-}
-
-/*
- * With holding on, a SYNC_WAIT that fences already submitted will satisfy
- * is answered once it holds (the fake GPU retires them 1 ms later), so its
- * fd is readable on arrival; one that needs the client's own SYNC_WRITE is
- * answered at once (not after the 2 s window), and the write still fires it.
- */
-static void held_waits(enum vtest_isolation iso)
-{
-	struct running r;
-	CHECK_EQ(start_holding(&r, iso, 2000000000ull), 0);
-	int fd = vtc_connect(r.path);
-	CHECK_EQ(vtc_handshake(fd, "held-waits"), 0);
-	uint32_t a, b;
-	CHECK_EQ(vtc_sync_create(fd, 0, &a), 0);
-	CHECK_EQ(vtc_sync_create(fd, 0, &b), 0);
-	uint32_t ops[] = { FAKE_OP_NOP };
-	for (uint64_t v = 1; v <= 3; v++) {
-		struct vtc_batch batch = { .cmds = ops, .ndw = 1, .ring_idx = 1, .nsync = 1,
-					   .sync_ids = &a, .sync_values = &v };
-		CHECK_EQ(vtc_submit2(fd, &batch, 1, 6), 0);
-		int efd = vtc_sync_wait(fd, 0, 5000, &a, &v, 1);
-		CHECK(efd >= 0 && vtc_fd_readable(efd, 0));
-		close(efd);
-		uint64_t got = 0;
-		CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
-		CHECK_EQ(got, v);
-	}
-	/* A SYNC_READ asked again with its value unchanged is answered once
-	 * a submitted fence raised it; the first read is not held. */
-	uint64_t four = 4, got = 0;
-	struct vtc_batch batch = { .cmds = ops, .ndw = 1, .ring_idx = 1, .nsync = 1,
-				   .sync_ids = &a, .sync_values = &four };
-	CHECK_EQ(vtc_submit2(fd, &batch, 1, 6), 0);
-	CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
-	CHECK_EQ(got, 3);
-	CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
-	CHECK_EQ(got, 4);
-	/* ... and not where no fence will change it. */
-	uint64_t start = os_now_ns();
-	CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
-	CHECK_EQ(vtc_sync_read(fd, a, &got), 0);
-	CHECK_EQ(got, 4);
-	CHECK(os_now_ns() - start < 1000000000ull);
-	CHECK_EQ(vtc_sync_write(fd, a, 3), 0);
-	/* a is covered by no fence at 9, b by none at all: not held, with
-	 * WAIT_ANY or without. */
-	uint32_t ids[2] = { a, b };
-	uint64_t vals[2] = { 9, 1 };
-	for (uint32_t flags = 0; flags <= VTEST_SYNC_WAIT_FLAG_ANY; flags++) {
-		uint64_t t0 = os_now_ns();
-		int efd = vtc_sync_wait(fd, flags, 5000, ids, vals, 2);
-		CHECK(efd >= 0);
-		CHECK(os_now_ns() - t0 < 1000000000ull);
-		CHECK(!vtc_fd_readable(efd, 20));
-		CHECK_EQ(vtc_sync_write(fd, b, 1), 0);
-		if (!flags)
-			CHECK_EQ(vtc_sync_write(fd, a, 9), 0);
-		CHECK(vtc_fd_readable(efd, 5000));
-		close(efd);
-		CHECK_EQ(vtc_sync_write(fd, a, 3), 0);
-		CHECK_EQ(vtc_sync_write(fd, b, 0), 0);
-	}
-	close_cleanly(&r, fd);
-}
-
-TEST(sync_wait_held_for_submitted_fences_process)
-{
-	held_waits(VTEST_ISOLATE_PROCESS);
-}
-
-TEST(sync_wait_held_for_submitted_fences_thread)
-{
-	held_waits(VTEST_ISOLATE_THREAD);
 }
 
 /*
