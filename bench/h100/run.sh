@@ -31,6 +31,12 @@
 #                 ($PV_ALT_CLIENT_ENV / $PV_ALT2_CLIENT_ENV: more guest-side
 #                 environment for these two)
 #   virgl         Mesa Venus (vtest) -> virgl_test_server --venus -> driver
+#   native_warm, pearvisor_warm, ...  (any mode above but the trixie ones,
+#                 with _warm): the same while a SCHED_IDLE busy loop runs on
+#                 every CPU, so that no idle CPU halts: a diagnostic of what
+#                 this host's wake-up latency (a VM: an idle vCPU halts, and
+#                 waking it costs a hypervisor exit) costs each mode. Their
+#                 ratios are to native_warm.
 #   native_trixie, pearvisor_trixie, pearvisor_alt_trixie
 #                 the client from the bundled Debian trixie userspace
 #                 (trixie-bench.tar.xz: vkmark, vulkaninfo, and Mesa 25's
@@ -217,9 +223,33 @@ stop_server() {
 	srv_pid=
 }
 
+# keep_warm start|stop: a lowest-priority (SCHED_IDLE) busy loop per CPU
+# for the *_warm modes; any other thread preempts one at once.
+warm_pids=()
+keep_warm() {
+	if [ "$1" = start ]; then
+		local i
+		for i in $(seq "$(nproc)"); do
+			chrt -i 0 sh -c 'while :; do :; done' &
+			warm_pids+=($!)
+		done
+	elif [ "${#warm_pids[@]}" -gt 0 ]; then
+		kill "${warm_pids[@]}" 2>/dev/null
+		wait "${warm_pids[@]}" 2>/dev/null
+		warm_pids=()
+	fi
+}
+
 # client MODE T LOG [ENV...] -- PROG ARGS: run one program in a mode.
 client() {
 	local mode=$1 t=$2 lf=$3; shift 3
+	case $mode in *_warm)
+		keep_warm start
+		log_tag=$mode client "${mode%_warm}" "$t" "$lf" "$@"
+		local wrc=$?
+		keep_warm stop
+		return $wrc ;;
+	esac
 	local envs=()
 	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
@@ -256,11 +286,12 @@ client() {
 	native_likevenus) crun "$(cap "$t")" "$lf" "${host_env[@]}" GGML_VK_DISABLE_COOPMAT2=1 \
 		GGML_VK_DISABLE_HOST_VISIBLE_VIDMEM=1 "${envs[@]}" -- "$@"; rc=$? ;;
 	pearvisor | pearvisor_spin | pearvisor_alt | pearvisor_alt2 | virgl)
-		if ! start_server "$base" "$OUT/server-$mode.log"; then
+		# log_tag: the mode's own name where it differs (*_warm).
+		if ! start_server "$base" "$OUT/server-${log_tag:-$mode}.log"; then
 			echo "+ no server" >>"$lf"
 			return 1
 		fi
-		echo "+ (server log: server-$mode.log)" >>"$lf"
+		echo "+ (server log: server-${log_tag:-$mode}.log)" >>"$lf"
 		echo "==== client: $* ($(basename "$lf"))" >>"$srv_log"
 		crun "$(cap "$t")" "$lf" "${venus_env[@]}" "${envs[@]}" -- "$@"
 		rc=$?
@@ -291,7 +322,8 @@ run_micro() {
 	local before
 	before=0
 	[ -f "$lf" ] && before=$(wc -l <"$lf")
-	if [ "${mode%_trixie}" = native ]; then
+	local base=${mode%_warm}
+	if [ "${base%_trixie}" = native ]; then
 		client "$mode" 60 "$lf" -- /pv/vn-micro all -n "$n"
 		tail -n +"$((before + 1))" "$lf" | awk -v m="$mode" '/^RESULT/ {
 			split($3, a, "="); split($4, b, "=");
@@ -757,12 +789,16 @@ awk -F'\t' -v modes="$modes" '
 	}
 	function val(k, m) { return v[k, m] == "" ? "-" : v[k, m] }
 	# A trixie-client mode is compared with native trixie (same vkmark).
-	function base(m) { return (m ~ /_trixie$/ && m != "native_trixie") ? "native_trixie" : "native" }
+	# A *_warm mode with native_warm (the same host state).
+	function base(m) {
+		if (m ~ /_warm$/ && m != "native_warm") return "native_warm";
+		return (m ~ /_trixie$/ && m != "native_trixie") ? "native_trixie" : "native"
+	}
 	END {
 		nm = split(modes, M, " ");
 		hdr = sprintf("%-64s", "workload");
 		for (j = 1; j <= nm; j++) hdr = hdr sprintf(" %14s", M[j]);
-		for (j = 1; j <= nm; j++) if (M[j] != "native") hdr = hdr sprintf(" %14s", substr(M[j] "/" (base(M[j]) == "native" ? "nat" : "ntx"), 1, 14));
+		for (j = 1; j <= nm; j++) if (M[j] != "native") hdr = hdr sprintf(" %14s", substr(M[j] "/" (base(M[j]) == "native" ? "nat" : base(M[j]) == "native_warm" ? "nw" : "ntx"), 1, 14));
 		hdr = hdr sprintf(" %10s %10s", "pv/nocm2", "pv/virgl");
 		print hdr;
 		n = 0;
