@@ -184,6 +184,7 @@ struct vn_timeline {
 	struct vn_fence_req *head, **tail;
 	pthread_t thread;
 	bool started, stop;
+	bool kicked; /* poll for work once more: vn_timelines_kick */
 	uint64_t fences, cpu_ns, t_start; /* logged when it stops */
 };
 
@@ -364,6 +365,7 @@ void vn_handle_memory_props2(struct vn_exec *x, const struct vn_cmd_desc *c, voi
 /* vn_fence.c */
 int vn_fences_start(struct venus_context *ctx);
 void vn_fences_stop(struct venus_context *ctx);
+void vn_timelines_kick(struct venus_context *ctx);
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue);
 void vn_timeline_unbind_queue(struct venus_context *ctx, struct vn_object *queue);
 int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);

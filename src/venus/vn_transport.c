@@ -180,6 +180,7 @@ static void *ring_thread(void *arg)
 			waited = false;
 			if (!ring_idle_wait(r))
 				break;
+			vn_timelines_kick(ctx);
 			last = os_now_ns();
 			sleep = VN_RING_SLEEP_MIN_NS;
 		} else if (idle < spin.window_ns) {

@@ -22,7 +22,8 @@ TEST(range_ok_rejects_overflow)
 
 /* The adaptive poll window: waits caught inside it leave it alone, waits
  * a longer poll would have caught grow it, waits past the cap shrink it
- * to off, and from off the next short wait starts it again. */
+ * down to the floor (or the cap, if lower), and from there short waits
+ * grow it again. */
 TEST(spin_window_adapts)
 {
 	struct os_spin s;
@@ -42,17 +43,15 @@ TEST(spin_window_adapts)
 	CHECK(s.window_ns == 200000);
 	for (int i = 0; i < 8; i++)
 		os_spin_update(&s, 1000000000ull);
-	CHECK(s.window_ns == 0);
-	os_spin_update(&s, 3000); /* from off, any wait within the cap restarts it */
-	CHECK(s.window_ns == OS_SPIN_GROW_START_NS);
-	os_spin_update(&s, 15000);
-	CHECK(s.window_ns == 2 * OS_SPIN_GROW_START_NS);
-	os_spin_update(&s, 15000);
-	CHECK(s.window_ns == 2 * OS_SPIN_GROW_START_NS);
+	CHECK(s.window_ns == OS_SPIN_FLOOR_NS);
+	os_spin_update(&s, 15000); /* caught by the floor */
+	CHECK(s.window_ns == OS_SPIN_FLOOR_NS);
+	os_spin_update(&s, 30000);
+	CHECK(s.window_ns == 2 * OS_SPIN_FLOOR_NS);
 
-	os_spin_init(&s, 5000); /* a cap below the growth start */
+	os_spin_init(&s, 5000); /* a cap below the floor */
 	os_spin_update(&s, 1000000);
-	CHECK(s.window_ns == 0);
+	CHECK(s.window_ns == 5000);
 	os_spin_update(&s, 4000);
 	CHECK(s.window_ns == 5000);
 }
