@@ -675,7 +675,7 @@ run_llama_cpu() {
 
 # PV_BENCH_WORKLOADS: which of "info infofull micro microrounds llama llamacpu
 # llamaops llamarounds llamatimeline llamatrace tbo tbotest perf vkmark vkmarkrounds
-# vkmarktrace" to run;
+# vkmarktrace waketimeline" to run;
 # microrounds, vkmarkrounds and llamarounds run after all the per-mode
 # workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
@@ -740,6 +740,12 @@ run_mode() {
 		log "$mode: llama-bench $tn with its timeline"
 	fi
 	want vkmarktrace && run_vkmarktrace "$mode"
+	# The path of a call after an idle spell, event by event
+	# (bench/h100/wake-path.py, run where the results land).
+	if want waketimeline && ours "$mode"; then
+		untraced=1 traced "$mode" waketimeline 0 wake-timeline -- /pv/vn-micro wake -n 300
+		log "$mode: vn-micro wake with its timeline"
+	fi
 	if want tbo; then
 		# PV_TBO_OPS: which of the heavy ops to time (all three by default).
 		local op cap

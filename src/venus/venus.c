@@ -105,6 +105,7 @@ static unsigned spin_threads_from_env(void)
 		{ "fence", VN_SPIN_FENCE },
 		{ "fencewait", VN_SPIN_FENCE_WAIT },
 		{ "vtestrest", VN_SPIN_VTEST_REST },
+		{ "seqno", VN_SPIN_SEQNO },
 	};
 	unsigned mask = 0;
 	for (const char *p = v; *p;) {
@@ -115,7 +116,7 @@ static unsigned spin_threads_from_env(void)
 				break;
 		if (i == ARRAY_SIZE(names))
 			pv_warn("venus: PEARVISOR_VENUS_SPIN_THREADS: unknown thread kind '%.*s' "
-				"(vtest, ring, fence, fencewait, vtestrest)", (int)n, p);
+				"(vtest, ring, fence, fencewait, vtestrest, seqno)", (int)n, p);
 		else
 			mask |= names[i].bit;
 		p += n;

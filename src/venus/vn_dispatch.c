@@ -23,6 +23,7 @@ void vn_exec_init(struct vn_exec *x, struct venus_context *ctx, struct vn_ring *
 			x->handlers[t] = vn_handler_for(t);
 	}
 	vn_arena_init(&x->arena, VN_ARENA_LIMIT);
+	os_spin_init(&x->seqno_spin, vn_spin_ns(ctx->r, VN_SPIN_SEQNO));
 	/* Not with command dumps: those want each command's call made
 	 * before the next is decoded. */
 	if (ring && ctx->r->pipeline && !ctx->r->dump_dir)

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "os/os_spin.h"
 #include "venus/venus.h"
 #include "venus/vn_codec.h"
 #include "venus/vn_objects.h"
@@ -45,8 +46,9 @@ enum {
 	VN_SPIN_FENCE = 1u << 2,     /* fence threads, between fences */
 	VN_SPIN_FENCE_WAIT = 1u << 3, /* fence threads, on a pending host fence */
 	VN_SPIN_VTEST_REST = 1u << 4, /* vtest client threads, inside a message */
+	VN_SPIN_SEQNO = 1u << 5,      /* a thread waiting for a ring's seqno */
 	VN_SPIN_DEFAULT = VN_SPIN_VTEST | VN_SPIN_RING | VN_SPIN_FENCE | VN_SPIN_FENCE_WAIT |
-			  VN_SPIN_VTEST_REST,
+			  VN_SPIN_VTEST_REST | VN_SPIN_SEQNO,
 };
 
 enum vn_memory_mode { VN_MEMORY_EXPORT, VN_MEMORY_HOSTPTR };
@@ -136,6 +138,7 @@ struct vn_exec {
 	struct vn_lookup_cache cache; /* this thread's id lookups */
 	struct vn_pipe *pipe; /* replay helper (rings only; vn_pipeline.c) */
 	uint64_t last_queue_gen; /* the queue's count after this thread's last call on it */
+	struct os_spin seqno_spin; /* polling in vkWaitRingSeqnoMESA */
 };
 
 struct vn_ring {
