@@ -852,6 +852,10 @@ awk -F'\t' -v modes="$modes" '
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "host: $(uname -r), $(nproc) cpus"
+	# Cores and SMT siblings: the server's polling threads want cores of
+	# their own (docs/PERFORMANCE.md, run 50).
+	lscpu 2>/dev/null | grep -E '^(Model name|Thread\(s\) per core|Core\(s\) per socket|Socket\(s\)|NUMA node\(s\)):' |
+		sed 's/  */ /g'
 	[ -z "$lvp_extra" ] && grep -m1 -E 'Driver Version' "$OUT/nvidia-smi.txt"
 	grep -m1 -E 'deviceName' "$OUT/native.log" 2>/dev/null
 	grep -m1 -E 'ggml_vulkan: 0 =' "$OUT/native.log" 2>/dev/null
