@@ -316,6 +316,14 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 			dump_command(ctx->r, c->name, data + start, d.pos - start);
 		if (d.fatal)
 			goto fatal;
+		/* A lost device never runs the guest's work again: without
+		 * this its Venus driver waits forever on feedback memory and
+		 * fences that nothing will signal (docs/PERFORMANCE.md, run
+		 * 29). A fatal ring makes it give up with an error instead;
+		 * this command's own result still goes back. */
+		if (c->ret == VN_RET_RESULT &&
+		    *(const VkResult *)((const char *)args + c->ret_offset) == VK_ERROR_DEVICE_LOST)
+			vn_context_set_lost(ctx, "the host driver lost the device (%s)", c->name);
 		if ((flags & VN_COMMAND_GENERATE_REPLY) && !write_reply(x, type, c, args, &d))
 			goto fatal;
 		vn_trace_cmd(&ctx->trace, type, c->name, t0);

@@ -160,6 +160,15 @@ static void spin_for_work(struct vn_timeline *tl, uint64_t window_ns)
 	pthread_mutex_lock(&tl->lock);
 }
 
+/* A fence wait that finds the device lost retires the fence all the same
+ * (nothing else will), and loses the context so that the guest is told
+ * rather than handed results the GPU never computed. */
+static void fence_lost(struct vn_timeline *tl, VkResult r)
+{
+	if (r == VK_ERROR_DEVICE_LOST)
+		vn_context_set_lost(tl->ctx, "the host driver lost the device (a fence wait)");
+}
+
 /* Host waits may block in the driver (an interrupt and a wake-up, tens of
  * µs); with polling on, poll the fence's status first, for a window of its
  * own: a fence behind milliseconds of GPU work shrinks it to its floor. */
@@ -173,6 +182,7 @@ static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, struct 
 			if (s != VK_NOT_READY) {
 				/* signaled, or lost: WaitForFences says no more */
 				os_spin_update(spin, os_now_ns() - start);
+				fence_lost(tl, s);
 				return;
 			}
 		} while (os_now_ns() < end);
@@ -184,6 +194,7 @@ static void wait_fence(struct vn_timeline *tl, struct vn_fence_req *req, struct 
 	} while (res == VK_TIMEOUT && !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE));
 	if (spin->max_ns)
 		os_spin_update(spin, os_now_ns() - start);
+	fence_lost(tl, res);
 }
 
 /* Takes a retired (or recycled) head off its timeline. Called with
@@ -584,12 +595,6 @@ static void queue_submit(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 		}
 	}
 	vn_dispatch_generic(x, c, args, d);
-	/* Mesa sends submits without waiting for their result and then polls
-	 * its feedback memory, which a lost device never writes: without
-	 * this it waits forever (docs/PERFORMANCE.md, run 29). A fatal ring
-	 * makes it give up with an error instead. */
-	if (!d->fatal && *ret == VK_ERROR_DEVICE_LOST)
-		vn_context_set_lost(ctx, "the host driver lost the device (vkQueueSubmit)");
 	if (!mine)
 		return;
 	*fence = VK_NULL_HANDLE;

@@ -7,7 +7,8 @@
 # full), vk-smoke, and vn-micro's synchronous calls; then vk-smoke once more
 # with the server itself inside the sid root (its loader, its lavapipe).
 # Each client must succeed, its context must not be lost and must end with
-# 0 live objects.
+# 0 live objects; and a GPU that hangs (a fault-injection layer) must lose
+# only that context, with an error the guest sees.
 set -u
 cd "$(dirname "$0")/../.."
 arch=$(uname -m)
@@ -19,7 +20,8 @@ fi
 echo "building (sanitized server, plain clients)..."
 make -j2 SANITIZE=1 build/$arch-san/pearvisor >/dev/null ||
 	{ echo "FAIL venus-build"; exit 1; }
-make -j2 build/$arch/vk-smoke build/$arch/vn-micro build/$arch/pv-vktest >/dev/null || { echo "FAIL venus-build"; exit 1; }
+make -j2 build/$arch/vk-smoke build/$arch/vn-micro build/$arch/pv-vktest \
+	build/$arch/lose-device/libpv_lose_device.so >/dev/null || { echo "FAIL venus-build"; exit 1; }
 work=$(mktemp -d /tmp/pv-venus-e2e.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
 mkdir -p build/test-logs
@@ -97,6 +99,46 @@ else
 	echo "FAIL venus-polling-on (no polling announced in the server log)"
 fi
 
+# A GPU that hangs mid-run (tests/vulkan/lose_device.c: after 3 queue
+# submits, submits never run and fence queries report the device lost):
+# the server must lose that context where it learns of it (WANT: which
+# call did, as logged), so that the guest's Venus driver gives up with an
+# error instead of waiting forever or going on with results never
+# computed, and stay up, clean.
+# device_lost NAME WANT CMD...
+device_lost() {
+	name=$1; want=$2; shift 2
+	sock=$work/device-lost-$name.sock
+	out=build/test-logs/venus-gpu-server-device-lost-$name
+	ASAN_OPTIONS=detect_leaks=0 VK_DRIVER_FILES=$icd/lvp_icd.json \
+		VK_LAYER_PATH=build/$arch/lose-device VK_INSTANCE_LAYERS=VK_LAYER_PEARVISOR_lose_device \
+		PV_LOSE_DEVICE_AFTER=3 build/$arch-san/pearvisor gpu-server \
+		--socket "$sock" >"$out.server" 2>"$out.server-err" &
+	srv=$!
+	for _ in $(seq 1 40); do [ -S "$sock" ] && break; sleep 0.5; done
+	VK_DRIVER_FILES=$icd/virtio_icd.json VN_DEBUG=vtest VTEST_SOCKET_NAME="$sock" \
+		timeout 120 "$@" >"$out.client" 2>"$out.client-err"
+	rc=$?
+	for _ in $(seq 1 60); do grep -q 'live objects at disconnect' "$out.server-err" && break; sleep 0.5; done
+	alive=no
+	kill -0 $srv 2>/dev/null && alive=yes
+	kill $srv 2>/dev/null
+	for _ in $(seq 1 60); do kill -0 $srv 2>/dev/null || break; sleep 0.5; done
+	kill -9 $srv 2>/dev/null
+	if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $alive = yes ] &&
+	   grep -q "lost: the host driver lost the device ($want)" "$out.server-err" &&
+	   ! grep -q 'ERROR: AddressSanitizer\|runtime error' "$out.server-err"; then
+		echo "PASS venus-device-lost-$name (client rc=$rc, lost the device ($want), server up)"
+	else
+		echo "client rc=$rc, server alive: $alive"; tail -n 20 "$out.server-err" "$out.client-err"
+		echo "FAIL venus-device-lost-$name"
+	fi
+}
+# Mesa 25 without fence feedback asks the host for fence status: the
+# command that returns VK_ERROR_DEVICE_LOST tells.
+VN_PERF=no_fence_feedback device_lost host-mesa vkGetFenceStatus \
+	build/$arch/pv-vktest --checks compute,copies
+
 # A newer guest driver: the sid root (built on a cold machine, then cached;
 # 31-venus-vtest uses the same one).
 echo "[sid] guest root (guest/build-gpu-root.sh sid, cached under /var/cache/pearvisor/roots)..."
@@ -130,6 +172,11 @@ if [ "${polled:-0}" -gt 0 ]; then
 else
 	echo "FAIL venus-sid-fence-poll-used (no fence polled on the submitting thread)"
 fi
+
+# Mesa 26 waits on vtest syncs, which the server's fence threads signal:
+# the hang shows in their wait on the host fence.
+PV_IN_ROOT_BIND=$bin device_lost sid "a fence wait" \
+	bash tests/venus/in-root.sh "$root" -- "$bin/vn-micro" submit -n 300
 
 # The server where the host's libraries are not: the root's Vulkan loader
 # (sid's does not pull in libm) and lavapipe, whose JIT code for vk-smoke's
