@@ -40,7 +40,7 @@ out=$work/out
 mkdir -p "$out"
 progress "run.sh --quick --lavapipe"
 if OUT=$out PV_BENCH_MODES='native pearvisor' \
-	PV_BENCH_WORKLOADS='micro microrounds llamarounds llamacpu llamatimeline llamaops vkmark vkmarkrounds' \
+	PV_BENCH_WORKLOADS='micro microrounds llamarounds llamacpu llamatimeline llamaops vkmark vkmarkrounds waketimeline' \
 	timeout 1500 bash "$work/carry/run.sh" --quick --lavapipe /var/tmp/pv-bench-lavapipe.tar.xz \
 	>"$work/run.log" 2>&1; then
 	pass bench-run
@@ -106,4 +106,32 @@ if [ -s "$tl/llamaops-native.log" ] && [ -s "$tl/llamaops-pearvisor.log" ] &&
 else
 	cat "$work/ggml-ops.txt" 2>/dev/null
 	fail bench-llamaops
+fi
+
+# The timeline of calls after idle spells comes back too, and wake-path.py
+# finds their event sequences (the submit + wait's reaches a retire).
+if xz -d "$tl"/wake-timeline-pearvisor-client-*.tl.xz 2>/dev/null &&
+   f=$(ls "$tl"/wake-timeline-pearvisor-client-*.tl 2>/dev/null | head -1) && [ -n "$f" ] &&
+   python3 bench/h100/wake-path.py "$f" >"$work/wake-path.txt" 2>&1 &&
+   grep -q '^  retire  *median' "$work/wake-path.txt"; then
+	head -3 "$work/wake-path.txt"
+	pass bench-wake-timeline
+else
+	cat "$work/wake-path.txt" 2>/dev/null
+	fail bench-wake-timeline
+fi
+
+# A *_warm mode runs its mode beside a busy loop per CPU, and stops them.
+out2=$work/out-warm
+mkdir -p "$out2"
+if OUT=$out2 PV_BENCH_MODES='native_warm' PV_BENCH_WORKLOADS='micro' \
+	timeout 300 bash "$work/carry/run.sh" --quick --lavapipe /var/tmp/pv-bench-lavapipe.tar.xz \
+	>"$work/run-warm.log" 2>&1 &&
+   grep -Eq '^micro:null_sync_call	native_warm	[0-9.]+' "$out2/results.tsv" &&
+   ! pgrep -f 'while :; do :; done' >/dev/null; then
+	pass bench-warm-mode
+else
+	tail -20 "$work/run-warm.log"
+	pgrep -af 'while :; do :; done'
+	fail bench-warm-mode
 fi
