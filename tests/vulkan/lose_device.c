@@ -112,6 +112,9 @@ static VKAPI_ATTR VkResult VKAPI_CALL ld_CreateDevice(VkPhysicalDevice pd,
 		return r;
 	next_submit = (PFN_vkQueueSubmit)next_gdpa(*out, "vkQueueSubmit");
 	next_submit2 = (PFN_vkQueueSubmit2)next_gdpa(*out, "vkQueueSubmit2");
+	/* A 1.2 device has only the KHR alias, and the hook is handed out for it. */
+	if (!next_submit2)
+		next_submit2 = (PFN_vkQueueSubmit2)next_gdpa(*out, "vkQueueSubmit2KHR");
 	next_wait = (PFN_vkWaitForFences)next_gdpa(*out, "vkWaitForFences");
 	next_status = (PFN_vkGetFenceStatus)next_gdpa(*out, "vkGetFenceStatus");
 	return VK_SUCCESS;
