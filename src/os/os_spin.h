@@ -20,7 +20,11 @@
 #ifndef PV_OS_SPIN_H
 #define PV_OS_SPIN_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "os/os_thread.h"
+#include "os/os_time.h"
 
 #define OS_SPIN_GROW_START_NS 10000ull
 #define OS_SPIN_FLOOR_NS 20000ull
@@ -49,6 +53,22 @@ static inline void os_spin_update(struct os_spin *s, uint64_t waited_ns)
 		s->window_ns /= 2;
 		if (s->window_ns < floor)
 			s->window_ns = floor;
+	}
+}
+
+/* Polls `done(arg)` with pauses in between until it holds or `window_ns`
+ * has passed since `start_ns`; returns whether it held. `done` also says
+ * when to give up early (a stop request). */
+static inline bool os_spin_poll(uint64_t start_ns, uint64_t window_ns,
+				bool (*done)(const void *arg), const void *arg)
+{
+	uint64_t end = start_ns + window_ns;
+	for (;;) {
+		if (done(arg))
+			return true;
+		if (os_now_ns() >= end)
+			return false;
+		os_cpu_relax_burst();
 	}
 }
 

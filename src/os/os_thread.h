@@ -15,6 +15,14 @@ static inline void os_cpu_relax(void)
 #endif
 }
 
+/* A pause between two looks at a polled location: long enough (a few
+ * hundred ns) not to hammer its cache line, short beside a wake-up. */
+static inline void os_cpu_relax_burst(void)
+{
+	for (int i = 0; i < 16; i++)
+		os_cpu_relax();
+}
+
 /* Lets the calling thread's short sleeps end close to when they were asked
  * to (Linux adds 50 us of timer slack to every sleep by default). */
 void os_thread_set_timer_slack_ns(unsigned long ns);

@@ -147,16 +147,19 @@ void vn_device_fences_fini(struct venus_context *ctx, struct vn_device_data *dd,
  * its adaptive window (os/os_spin.h) before sleeping on its condition
  * variable, and for the whole cap when kicked. Called and returns with
  * tl->lock held. */
+static bool timeline_has_work(const void *arg)
+{
+	const struct vn_timeline *tl = arg;
+	return __atomic_load_n(&tl->head, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE);
+}
+
 static void spin_for_work(struct vn_timeline *tl, uint64_t window_ns)
 {
 	if (!window_ns || tl->head || tl->stop)
 		return;
 	pthread_mutex_unlock(&tl->lock);
-	uint64_t end = os_now_ns() + window_ns;
-	while (!__atomic_load_n(&tl->head, __ATOMIC_ACQUIRE) &&
-	       !__atomic_load_n(&tl->stop, __ATOMIC_ACQUIRE) && os_now_ns() < end)
-		for (int i = 0; i < 16; i++)
-			os_cpu_relax();
+	os_spin_poll(os_now_ns(), window_ns, timeline_has_work, tl);
 	pthread_mutex_lock(&tl->lock);
 }
 

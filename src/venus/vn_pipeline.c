@@ -108,8 +108,7 @@ static void *pipe_thread(void *arg)
 				else if (now - idle_since >= VN_PIPE_LINGER_NS)
 					break;
 			}
-			for (int i = 0; i < 16; i++)
-				os_cpu_relax();
+			os_cpu_relax_burst();
 		}
 		/* Pairs with vn_pipe_begin: either it sees awake cleared and
 		 * signals under the lock, or this sees active set. */

@@ -184,8 +184,7 @@ static void *ring_thread(void *arg)
 			last = os_now_ns();
 			sleep = VN_RING_SLEEP_MIN_NS;
 		} else if (idle < spin.window_ns) {
-			for (int i = 0; i < 16; i++)
-				os_cpu_relax();
+			os_cpu_relax_burst();
 		} else if (idle < VN_RING_YIELD_NS) {
 			sched_yield();
 		} else {
@@ -528,6 +527,21 @@ static void h_wait_vq_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 	vn_trace_since(&x->ctx->trace, VN_TRACE_VQ_SEQNO_WAIT, t0);
 }
 
+struct seqno_poll {
+	struct vn_ring *ring;
+	struct venus_context *ctx;
+	uint32_t seqno;
+};
+
+/* The seqno is reached, or waiting for it is over (a stop, a lost device). */
+static bool seqno_poll_done(const void *arg)
+{
+	const struct seqno_poll *p = arg;
+	return (int32_t)(atomic_load(p->ring->head) - p->seqno) >= 0 ||
+	       __atomic_load_n(&p->ring->stop, __ATOMIC_ACQUIRE) ||
+	       atomic_load(&p->ctx->lost);
+}
+
 static void h_wait_ring_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 			      void *args, struct vn_decoder *d)
 {
@@ -556,12 +570,9 @@ static void h_wait_ring_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 	struct os_spin *spin = &x->seqno_spin;
 	if (spin->window_ns && (int32_t)(atomic_load(r->head) - seqno) < 0) {
 		pthread_mutex_unlock(&r->lock);
-		uint64_t start = os_now_ns(), end = start + spin->window_ns;
-		while ((int32_t)(atomic_load(r->head) - seqno) < 0 &&
-		       !__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE) &&
-		       !atomic_load(&x->ctx->lost) && os_now_ns() < end)
-			for (int i = 0; i < 16; i++)
-				os_cpu_relax();
+		uint64_t start = os_now_ns();
+		struct seqno_poll poll = { r, x->ctx, seqno };
+		os_spin_poll(start, spin->window_ns, seqno_poll_done, &poll);
 		bool reached = (int32_t)(atomic_load(r->head) - seqno) >= 0;
 		if (reached)
 			os_spin_update(spin, os_now_ns() - start);

@@ -521,8 +521,7 @@ static void spin_until_readable(const struct client *c, uint64_t spin_ns)
 		 * couple of µs is small beside the wake-up this saves. */
 		uint64_t next = now + VTEST_POLL_GAP_NS;
 		do {
-			for (int i = 0; i < 16; i++)
-				os_cpu_relax();
+			os_cpu_relax_burst();
 			now = os_now_ns();
 		} while (now < next && now < end);
 		if (now >= end)
