@@ -160,10 +160,12 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	r->spin_ns = default_spin_ns();
 	r->spin_threads = spin_threads_from_env();
 	r->fence_poll_ns = env_us_as_ns("PEARVISOR_VENUS_FENCE_POLL_US");
-	/* Off by default: measured slower for vkmark on NVIDIA
-	 * (docs/PERFORMANCE.md, run 25). */
+	/* On by default since run 56 (docs/PERFORMANCE.md): ahead on vkmark
+	 * and token generation on the H100, level elsewhere. */
 	const char *fa = getenv("PEARVISOR_VENUS_FENCE_ATTACH");
-	r->fence_attach = fa && *fa && strcmp(fa, "0") != 0;
+	r->fence_attach = !fa || strcmp(fa, "0") != 0;
+	const char *rb = getenv("PEARVISOR_VENUS_RING_BORROW");
+	r->ring_borrow = !rb || strcmp(rb, "0") != 0;
 	/* -1 (unset): emulated where the host lacks the feature. */
 	const char *ed = getenv("PEARVISOR_VENUS_EMULATE_DMA_BUF");
 	r->emulate_dma_buf = ed && *ed ? !strcmp(ed, "1") : -1;
@@ -252,16 +254,16 @@ int venus_context_create(struct venus_renderer *r, uint32_t ctx_id,
 	return 0;
 }
 
-void vn_context_set_lost(struct venus_context *ctx, const char *fmt, ...)
+static void set_lost(struct venus_context *ctx, bool by_device, const char *fmt, va_list ap)
 {
 	pthread_mutex_lock(&ctx->lost_lock);
-	bool first = !atomic_exchange(&ctx->lost, true);
+	bool first = !atomic_load(&ctx->lost);
 	if (first) {
+		/* Before the loss shows, so that whoever sees it sees why. */
+		atomic_store(&ctx->device_lost, by_device);
+		atomic_store(&ctx->lost, true);
 		char msg[256];
-		va_list ap;
-		va_start(ap, fmt);
 		vsnprintf(msg, sizeof(msg), fmt, ap);
-		va_end(ap);
 		pv_err("venus: ctx %u lost: %s", ctx->id, msg);
 	}
 	pthread_mutex_unlock(&ctx->lost_lock);
@@ -269,9 +271,35 @@ void vn_context_set_lost(struct venus_context *ctx, const char *fmt, ...)
 		vn_rings_set_fatal(ctx);
 }
 
+void vn_context_set_lost(struct venus_context *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_lost(ctx, false, fmt, ap);
+	va_end(ap);
+}
+
+static void device_lost(struct venus_context *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	set_lost(ctx, true, fmt, ap);
+	va_end(ap);
+}
+
+void vn_context_device_lost(struct venus_context *ctx, const char *what)
+{
+	device_lost(ctx, "the host driver lost the device (%s)", what);
+}
+
 bool venus_context_is_lost(const struct venus_context *ctx)
 {
 	return atomic_load(&ctx->lost);
+}
+
+bool venus_context_device_lost(const struct venus_context *ctx)
+{
+	return atomic_load(&ctx->device_lost);
 }
 
 size_t venus_context_object_count(const struct venus_context *ctx)

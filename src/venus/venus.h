@@ -86,6 +86,10 @@ void venus_context_destroy(struct venus_context *ctx);
  * refuses all further work, and the reason is logged once. */
 int venus_context_submit(struct venus_context *ctx, const void *cmds, size_t size);
 bool venus_context_is_lost(const struct venus_context *ctx);
+/* Lost because the host driver lost its device (VK_ERROR_DEVICE_LOST),
+ * not because of anything in the guest's streams: the guest is owed its
+ * driver's own way of learning that (the rings' FATAL status, results). */
+bool venus_context_device_lost(const struct venus_context *ctx);
 /* Live guest-visible objects (instances, devices, buffers, ...) in the
  * context's table; a client that destroyed everything is back to 0. */
 size_t venus_context_object_count(const struct venus_context *ctx);

@@ -254,6 +254,31 @@ static bool pipelinable(const struct vn_cmd_desc *c, uint32_t flags, vn_handler_
  * ~200 KiB. */
 #define VN_PIPE_ARENA_MAX (1u << 20)
 
+/* Commands that can block their thread: on the GPU (fence, semaphore,
+ * idle and query waits, a device's teardown waiting out its fences), on
+ * another ring or on the virtqueue (whose thread may be the one asking),
+ * or on anything (nested command streams, a ring's teardown). */
+static bool may_block(uint32_t type)
+{
+	switch (type) {
+	case VN_CMD_vkDestroyInstance:
+	case VN_CMD_vkDestroyDevice:
+	case VN_CMD_vkQueueWaitIdle:
+	case VN_CMD_vkDeviceWaitIdle:
+	case VN_CMD_vkWaitForFences:
+	case VN_CMD_vkGetQueryPoolResults:
+	case VN_CMD_vkWaitSemaphores:
+	case VN_CMD_vkExecuteCommandStreamsMESA:
+	case VN_CMD_vkDestroyRingMESA:
+	case VN_CMD_vkWaitSemaphoreResourceMESA:
+	case VN_CMD_vkWaitVirtqueueSeqnoMESA:
+	case VN_CMD_vkWaitRingSeqnoMESA:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 {
 	struct venus_context *ctx = x->ctx;
@@ -261,9 +286,10 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 	vn_decoder_init(&d, data, size, &x->arena, &ctx->objs);
 	d.cache = &x->cache;
 	const bool debug = pv_log_enabled(PV_LOG_DEBUG);
-	struct vn_pipe *p = x->pipe;
+	struct vn_pipe *p = x->borrowed ? NULL : x->pipe;
 	if (p && (size < VN_PIPE_MIN_BATCH || !vn_pipe_begin(p)))
 		p = NULL;
+	x->done = 0;
 	while (d.pos < size) {
 		if (atomic_load(&ctx->lost))
 			goto lost;
@@ -276,6 +302,10 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 		if (!c) {
 			vn_decoder_fail(&d, "unknown command type %u", type);
 			goto fatal;
+		}
+		if (x->borrowed && may_block(type)) {
+			d.pos = start; /* the ring's own thread takes it from here */
+			break;
 		}
 		if (debug)
 			pv_debug("venus: ctx %u %s: %s%s", ctx->id, x->ring ? "ring" : "vq", c->name,
@@ -323,7 +353,7 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 		 * this command's own result still goes back. */
 		if (c->ret == VN_RET_RESULT &&
 		    *(const VkResult *)((const char *)args + c->ret_offset) == VK_ERROR_DEVICE_LOST)
-			vn_context_set_lost(ctx, "the host driver lost the device (%s)", c->name);
+			vn_context_device_lost(ctx, c->name);
 		if ((flags & VN_COMMAND_GENERATE_REPLY) && !write_reply(x, type, c, args, &d))
 			goto fatal;
 		vn_trace_cmd(&ctx->trace, type, c->name, t0);
@@ -341,6 +371,7 @@ fatal:
 	if (p)
 		vn_pipe_end(p);
 	vn_arena_reset(&x->arena);
+	x->done = d.pos;
 	return true;
 lost:
 	/* The queued calls still point into the arena and the stream. */

@@ -169,7 +169,7 @@ static void spin_for_work(struct vn_timeline *tl, uint64_t window_ns)
 static void fence_lost(struct vn_timeline *tl, VkResult r)
 {
 	if (r == VK_ERROR_DEVICE_LOST)
-		vn_context_set_lost(tl->ctx, "the host driver lost the device (a fence wait)");
+		vn_context_device_lost(tl->ctx, "a fence wait");
 }
 
 /* Host waits may block in the driver (an interrupt and a wake-up, tens of

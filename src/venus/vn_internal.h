@@ -81,9 +81,12 @@ struct venus_renderer {
 	 * pays for that with a core, which a 2-core host cannot spare. */
 	uint64_t spin_ns;
 	unsigned spin_threads; /* VN_SPIN_* */
-	/* PEARVISOR_VENUS_FENCE_ATTACH=1: fences ride on the guest's own
-	 * submits (vn_fence.c). Off by default: slower vkmark on the H100. */
+	/* Fences ride on the guest's own submits (vn_fence.c);
+	 * PEARVISOR_VENUS_FENCE_ATTACH=0 turns it off. */
 	bool fence_attach;
+	/* PEARVISOR_VENUS_RING_BORROW=0 turns off replaying a parked ring's
+	 * batch on the thread that handles its notify (vn_transport.c). */
+	bool ring_borrow;
 	/* PEARVISOR_VENUS_EMULATE_DMA_BUF / _SYNC_FD: 1 on, 0 off, -1 (unset)
 	 * where the host lacks the feature (vn_physical_device_probe). */
 	int emulate_dma_buf;
@@ -139,6 +142,11 @@ struct vn_exec {
 	struct vn_pipe *pipe; /* replay helper (rings only; vn_pipeline.c) */
 	uint64_t last_queue_gen; /* the queue's count after this thread's last call on it */
 	struct os_spin seqno_spin; /* polling in vkWaitRingSeqnoMESA */
+	/* Replaying a parked ring's batch on the thread that notified it
+	 * (vn_transport.c), which must not block: vn_exec_stream stops before
+	 * any command that may wait. */
+	bool borrowed;
+	size_t done; /* bytes the last vn_exec_stream consumed */
 };
 
 struct vn_ring {
@@ -158,10 +166,12 @@ struct vn_ring {
 	pthread_cond_t cond;      /* notify, virtqueue seqno, stop */
 	pthread_cond_t head_cond; /* head advanced (vkWaitRingSeqnoMESA) */
 	bool stop, notified, started;
+	bool parked;   /* the ring thread waits in its idle park */
+	bool borrowed; /* another thread replays for it (vn_transport.c) */
 	_Atomic unsigned head_waiters; /* vkWaitRingSeqnoMESA callers */
 	uint64_t vq_seqno; /* latest vkSubmitVirtqueueSeqnoMESA */
 	/* Logged when the ring stops: how busy replay kept its thread. */
-	uint64_t batches, busy_ns, cpu_ns, t_start;
+	uint64_t batches, borrowed_batches, busy_ns, cpu_ns, t_start;
 };
 
 struct vn_fence_req {
@@ -198,6 +208,7 @@ struct venus_context {
 	struct venus_context_callbacks cb;
 	struct vn_objects objs;
 	atomic_bool lost;
+	atomic_bool device_lost; /* lost by vn_context_device_lost */
 	pthread_mutex_t lost_lock;
 
 	struct vn_exec exec; /* virtqueue path */
@@ -296,6 +307,8 @@ struct vn_memory_data {
 /* venus.c */
 void vn_context_set_lost(struct venus_context *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The host driver returned VK_ERROR_DEVICE_LOST to `what`. */
+void vn_context_device_lost(struct venus_context *ctx, const char *what);
 struct vn_resource *vn_context_get_resource(struct venus_context *ctx, uint32_t res_id);
 void vn_resource_put(struct venus_context *ctx, struct vn_resource *res);
 

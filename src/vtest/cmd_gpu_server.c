@@ -138,6 +138,7 @@ int cmd_gpu_server(int argc, char **argv)
 		.context_destroy = venus_context_destroy,
 		.submit = venus_context_submit,
 		.is_lost = venus_context_is_lost,
+		.device_lost = venus_context_device_lost,
 		.create_blob = venus_context_create_blob,
 		.destroy_resource = venus_context_destroy_resource,
 		.submit_fence = venus_context_submit_fence,

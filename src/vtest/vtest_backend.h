@@ -22,6 +22,8 @@ struct vtest_backend {
 	void (*context_destroy)(struct venus_context *ctx);
 	int (*submit)(struct venus_context *ctx, const void *cmds, size_t size);
 	bool (*is_lost)(const struct venus_context *ctx);
+	/* Lost by the host device, not by the client (may be NULL). */
+	bool (*device_lost)(const struct venus_context *ctx);
 	int (*create_blob)(struct venus_context *ctx, uint32_t res_id, uint32_t blob_mem,
 			   uint32_t blob_flags, uint64_t blob_id, uint64_t size,
 			   struct venus_blob *out);

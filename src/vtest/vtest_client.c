@@ -65,6 +65,7 @@ struct client {
 	uint64_t busy_ns;                         /* handling messages */
 	struct vtest_timeline *timeline;          /* NULL unless asked for */
 	char why[256];      /* reason the client is being dropped */
+	bool device_lost_told;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -266,10 +267,24 @@ static int submit_stream(struct client *c, const uint32_t *cmds, uint32_t ndw)
 	if (!ndw)
 		return 0;
 	int err = c->be->submit(c->ctx, cmds, (size_t)ndw * 4);
-	if (err || c->be->is_lost(c->ctx))
-		return fail(c, "the renderer rejected the command stream (context lost: %s)",
-			    err ? strerror(-err) : "lost");
-	return 0;
+	if (!err && !c->be->is_lost(c->ctx))
+		return 0;
+	/* A lost host device is not the client's doing: it learns of it the
+	 * way its driver expects (the rings' FATAL status, DEVICE_LOST
+	 * results), and its fences still retire. Cutting the connection
+	 * instead can leave a guest thread waiting on a reply for good
+	 * (Mesa 26's vtest_read retries a read that returns EOF). */
+	if (c->be->device_lost && c->be->device_lost(c->ctx)) {
+		if (!c->device_lost_told) {
+			c->device_lost_told = true;
+			pv_warn("vtest: client %u (%s): its device is lost; its command "
+				"streams are dropped until it disconnects", c->id,
+				c->name[0] ? c->name : "?");
+		}
+		return 0;
+	}
+	return fail(c, "the renderer rejected the command stream (context lost: %s)",
+		    err ? strerror(-err) : "lost");
 }
 
 static int do_sync_wait(struct client *c, const uint32_t *p, uint32_t len)

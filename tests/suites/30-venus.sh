@@ -75,6 +75,16 @@ run_client vulkaninfo 400 vulkaninfo
 run_client vk-smoke 120 build/$arch/vk-smoke
 VN_PERF=$micro_perf run_client vn-micro 120 build/$arch/vn-micro null -n 2000
 VN_PERF=$micro_perf run_client vn-micro-event 120 build/$arch/vn-micro event -n 2000
+# Calls after 2 ms idle spells: the ring has parked (Mesa's 1 ms timeout),
+# and the client thread replays what each notify announces itself.
+VN_PERF=$micro_perf run_client vn-micro-wake 120 build/$arch/vn-micro wake -n 50
+borrowed=$(sed -n 's/.*(\([0-9]*\) replayed by its notifier).*/\1/p' \
+	build/test-logs/venus-gpu-server-vn-micro-wake.server-err | sort -n | tail -n 1)
+if [ "${borrowed:-0}" -gt 0 ]; then
+	echo "PASS venus-parked-ring-replayed-by-notifier ($borrowed batches)"
+else
+	echo "FAIL venus-parked-ring-replayed-by-notifier (${borrowed:-no} batches)"
+fi
 # Pipelined replay (opt-in): the recording check's command buffer is
 # hundreds of KiB, replayed by the ring thread and its helper together.
 PEARVISOR_VENUS_PIPELINE=1 run_client pv-vktest-pipelined 300 build/$arch/pv-vktest \
