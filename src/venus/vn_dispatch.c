@@ -256,8 +256,9 @@ static bool pipelinable(const struct vn_cmd_desc *c, uint32_t flags, vn_handler_
 
 /* Commands that can block their thread: on the GPU (fence, semaphore,
  * idle and query waits, a device's teardown waiting out its fences), on
- * another ring or on the virtqueue (whose thread may be the one asking),
- * or on anything (nested command streams, a ring's teardown). */
+ * another ring or on the virtqueue (whose thread may be the one asking:
+ * vn_ring_wait_done says whether such a wait is over already), or on
+ * anything (nested command streams, a ring's teardown). */
 static bool may_block(uint32_t type)
 {
 	switch (type) {
@@ -303,7 +304,9 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 			vn_decoder_fail(&d, "unknown command type %u", type);
 			goto fatal;
 		}
-		if (x->borrowed && may_block(type)) {
+		const bool seqno_wait = type == VN_CMD_vkWaitVirtqueueSeqnoMESA ||
+					type == VN_CMD_vkWaitRingSeqnoMESA;
+		if (x->borrowed && may_block(type) && !seqno_wait) {
 			d.pos = start; /* the ring's own thread takes it from here */
 			break;
 		}
@@ -322,6 +325,12 @@ bool vn_exec_stream(struct vn_exec *x, const uint8_t *data, size_t size)
 		}
 		if (!vn_decode_cmd(&d, type, c, args))
 			goto fatal;
+		/* Mesa orders a ring after the virtqueue with these, and the
+		 * seqno is usually in by the time the notify comes. */
+		if (x->borrowed && seqno_wait && !vn_ring_wait_done(x, type, args)) {
+			d.pos = start;
+			break;
+		}
 		vn_handler_fn h = x->handlers[type];
 		if (p && pipelinable(c, flags, h) && vn_pipe_ready(p)) {
 			struct vn_object *first;

@@ -331,6 +331,9 @@ vn_handler_fn vn_handler_for(uint32_t cmd_type);
 /* vn_transport.c: MESA commands. */
 vn_handler_fn vn_transport_handler_for(uint32_t cmd_type);
 void vn_ring_head_published(struct vn_ring *r);
+/* Whether a decoded vkWaitVirtqueueSeqnoMESA / vkWaitRingSeqnoMESA on
+ * x's ring would return at once. */
+bool vn_ring_wait_done(struct vn_exec *x, uint32_t type, const void *args);
 void vn_rings_stop_all(struct venus_context *ctx);
 void vn_rings_set_fatal(struct venus_context *ctx);
 

@@ -577,6 +577,27 @@ static void h_wait_vq_seqno(struct vn_exec *x, const struct vn_cmd_desc *c,
 	vn_trace_since(&x->ctx->trace, VN_TRACE_VQ_SEQNO_WAIT, t0);
 }
 
+bool vn_ring_wait_done(struct vn_exec *x, uint32_t type, const void *args)
+{
+	if (type == VN_CMD_vkWaitVirtqueueSeqnoMESA) {
+		const struct vn_args_vkWaitVirtqueueSeqnoMESA *a = args;
+		struct vn_ring *r = x->ring;
+		if (!r)
+			return true; /* refused by its handler, without waiting */
+		pthread_mutex_lock(&r->lock);
+		bool done = r->vq_seqno >= a->seqno;
+		pthread_mutex_unlock(&r->lock);
+		return done;
+	}
+	if (type == VN_CMD_vkWaitRingSeqnoMESA) {
+		const struct vn_args_vkWaitRingSeqnoMESA *a = args;
+		struct vn_ring *r = find_ring(x->ctx, a->ring);
+		return !r || r == x->ring ||
+		       (int32_t)(atomic_load(r->head) - (uint32_t)a->seqno) >= 0;
+	}
+	return false;
+}
+
 struct seqno_poll {
 	struct vn_ring *ring;
 	struct venus_context *ctx;

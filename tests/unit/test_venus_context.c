@@ -305,6 +305,24 @@ TEST(venus_parked_ring_replayed_by_notifier)
 	u64(&q, 5);
 	CHECK_EQ(venus_context_submit(ctx, q.d, q.n), 0);
 	wait_head(head, (uint32_t)c.n);
+
+	/* Parked again: a wait for a seqno already in does not block, so
+	 * the notifier replays through it. */
+	for (long spin = 0; spin < 100000000 && !(atomic_load(status) & VN_RING_STATUS_IDLE); spin++)
+		sched_yield();
+	CHECK(atomic_load(status) & VN_RING_STATUS_IDLE);
+	struct buf e = { .n = 0 };
+	u32(&e, VN_CMD_vkWaitVirtqueueSeqnoMESA);
+	u32(&e, 0);
+	u64(&e, 5);
+	enumerate_version_cmd(&e);
+	memcpy(shm + good.buffer + c.n, e.d, e.n);
+	atomic_store(tail, (uint32_t)(c.n + e.n));
+	struct buf n2 = { .n = 0 };
+	notify_cmd(&n2, (uint32_t)(c.n + e.n));
+	CHECK_EQ(venus_context_submit(ctx, n2.d, n2.n), 0);
+	CHECK_EQ(atomic_load(head), (uint32_t)(c.n + e.n));
+	CHECK_EQ(ctx->rings->borrowed_batches, 2);
 	CHECK(!venus_context_is_lost(ctx));
 	venus_context_destroy(ctx);
 	munmap(shm, 4096);
