@@ -75,11 +75,16 @@ run_client vulkaninfo 400 vulkaninfo
 run_client vk-smoke 120 build/$arch/vk-smoke
 VN_PERF=$micro_perf run_client vn-micro 120 build/$arch/vn-micro null -n 2000
 VN_PERF=$micro_perf run_client vn-micro-event 120 build/$arch/vn-micro event -n 2000
+# The largest number a client's server log gives for what the sed
+# expression captures (or nothing).
+max_logged() { # CLIENT-NAME SED-EXPR
+	sed -n "$2" "build/test-logs/venus-gpu-server-$1.server-err" | sort -n | tail -n 1
+}
+
 # Calls after 2 ms idle spells: the ring has parked (Mesa's 1 ms timeout),
 # and the client thread replays what each notify announces itself.
 VN_PERF=$micro_perf run_client vn-micro-wake 120 build/$arch/vn-micro wake -n 50
-borrowed=$(sed -n 's/.*(\([0-9]*\) replayed by its notifier).*/\1/p' \
-	build/test-logs/venus-gpu-server-vn-micro-wake.server-err | sort -n | tail -n 1)
+borrowed=$(max_logged vn-micro-wake 's/.*(\([0-9]*\) replayed by its notifier).*/\1/p')
 if [ "${borrowed:-0}" -gt 0 ]; then
 	echo "PASS venus-parked-ring-replayed-by-notifier ($borrowed batches)"
 else
@@ -89,8 +94,7 @@ fi
 # hundreds of KiB, replayed by the ring thread and its helper together.
 PEARVISOR_VENUS_PIPELINE=1 run_client pv-vktest-pipelined 300 build/$arch/pv-vktest \
 	--checks compute,copies,recording
-handed=$(sed -n 's/.*replay helper ran \([0-9]*\) recording commands.*/\1/p' \
-	build/test-logs/venus-gpu-server-pv-vktest-pipelined.server-err | sort -n | tail -n 1)
+handed=$(max_logged pv-vktest-pipelined 's/.*replay helper ran \([0-9]*\) recording commands.*/\1/p')
 if [ "${handed:-0}" -gt 1000 ]; then
 	echo "PASS venus-pipelined-replay-used (the helper ran $handed commands)"
 else
@@ -175,8 +179,7 @@ VN_PERF=$micro_perf sid_client vn-micro-event 120 "$bin/vn-micro" event -n 2000
 # there, under the timeline's lock.
 PEARVISOR_VENUS_TRACE=1 PEARVISOR_VENUS_FENCE_POLL_US=200 sid_client vn-micro-fence-poll 300 \
 	"$bin/vn-micro" submit -n 300
-polled=$(sed -n 's/.*trace fence_polled *n=\([0-9]*\).*/\1/p' \
-	build/test-logs/venus-gpu-server-sid-vn-micro-fence-poll.server-err | sort -n | tail -n 1)
+polled=$(max_logged sid-vn-micro-fence-poll 's/.*trace fence_polled *n=\([0-9]*\).*/\1/p')
 if [ "${polled:-0}" -gt 0 ]; then
 	echo "PASS venus-sid-fence-poll-used ($polled fences polled on the submitting thread)"
 else

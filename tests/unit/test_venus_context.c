@@ -164,67 +164,43 @@ TEST(venus_bad_ring_layouts)
 	venus_context_destroy(ctx);
 }
 
-TEST(venus_ring_round_trip)
-{
-	struct venus_context *ctx = context();
+/* A context with a ring (id 0x55, layout `good`) in resource 1 and a
+ * 4 KiB reply stream resource 2, as the guest maps them. */
+struct ring_fixture {
+	struct venus_context *ctx;
+	uint8_t *shm, *reply;
 	int fd, rfd;
-	uint8_t *shm = blob(ctx, 1, 4096, &fd);
-	uint8_t *reply = blob(ctx, 2, 4096, &rfd);
+	_Atomic uint32_t *head, *tail, *status;
+};
+
+static void ring_fixture_init(struct ring_fixture *f)
+{
+	f->ctx = context();
+	f->shm = blob(f->ctx, 1, 4096, &f->fd);
+	f->reply = blob(f->ctx, 2, 4096, &f->rfd);
 	struct buf b = { .n = 0 };
 	create_ring_cmd(&b, 1, &good);
-	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
+	CHECK_EQ(venus_context_submit(f->ctx, b.d, b.n), 0);
+	f->head = (_Atomic uint32_t *)(f->shm + good.head);
+	f->tail = (_Atomic uint32_t *)(f->shm + good.tail);
+	f->status = (_Atomic uint32_t *)(f->shm + good.status);
+}
 
-	/* Into the ring: set the reply stream, then a call that replies. */
-	struct buf c = { .n = 0 };
-	u32(&c, VN_CMD_vkSetReplyCommandStreamMESA);
-	u32(&c, 0);
-	u64(&c, 1);
-	u32(&c, 2);
-	u64(&c, 0);
-	u64(&c, 256);
-	u32(&c, VN_CMD_vkEnumerateInstanceVersion);
-	u32(&c, VN_COMMAND_GENERATE_REPLY);
-	u64(&c, 1); /* pApiVersion */
-	memcpy(shm + good.buffer, c.d, c.n);
-	_Atomic uint32_t *head = (_Atomic uint32_t *)(shm + good.head);
-	_Atomic uint32_t *tail = (_Atomic uint32_t *)(shm + good.tail);
-	atomic_store(tail, (uint32_t)c.n);
-	/* Make sure the ring notices even if it already parked. */
-	struct buf n = { .n = 0 };
-	u32(&n, VN_CMD_vkNotifyRingMESA);
-	u32(&n, 0);
-	u64(&n, 0x55);
-	u32(&n, (uint32_t)c.n);
-	u32(&n, 0);
-	CHECK_EQ(venus_context_submit(ctx, n.d, n.n), 0);
-	for (long spin = 0; spin < 100000000 && atomic_load(head) != c.n; spin++)
-		sched_yield();
-	CHECK_EQ(atomic_load(head), c.n);
-	uint32_t w[5];
-	memcpy(w, reply, sizeof(w));
-	CHECK_EQ(w[0], VN_CMD_vkEnumerateInstanceVersion);
-	CHECK_EQ(w[1], VK_SUCCESS);
-	CHECK_EQ(w[2], 1); /* pointer marker, low half */
-	CHECK(w[4] >= VK_MAKE_API_VERSION(0, 1, 1, 0));
-	CHECK(!venus_context_is_lost(ctx));
+static void ring_fixture_fini(struct ring_fixture *f)
+{
+	venus_context_destroy(f->ctx);
+	munmap(f->shm, 4096);
+	munmap(f->reply, 4096);
+	close(f->fd);
+	close(f->rfd);
+}
 
-	/* Garbage in the ring loses the context and flags FATAL. */
-	uint32_t junk[2] = { 99999, 0 };
-	memcpy(shm + good.buffer + c.n, junk, 8);
-	atomic_store(tail, (uint32_t)c.n + 8);
-	/* May already be lost by the time the notify arrives. */
-	(void)venus_context_submit(ctx, n.d, n.n);
-	_Atomic uint32_t *status = (_Atomic uint32_t *)(shm + good.status);
-	for (long spin = 0; spin < 100000000 && !(atomic_load(status) & VN_RING_STATUS_FATAL); spin++)
-		sched_yield();
-	CHECK(atomic_load(status) & VN_RING_STATUS_FATAL);
-	CHECK(venus_context_is_lost(ctx));
-	CHECK_EQ(venus_context_object_count(ctx), 0);
-	venus_context_destroy(ctx);
-	munmap(shm, 4096);
-	munmap(reply, 4096);
-	close(fd);
-	close(rfd);
+/* Appends `c` to the ring at `at` and publishes the new tail. */
+static uint32_t ring_write(struct ring_fixture *f, uint32_t at, const struct buf *c)
+{
+	memcpy(f->shm + good.buffer + at, c->d, c->n);
+	atomic_store(f->tail, at + (uint32_t)c->n);
+	return at + (uint32_t)c->n;
 }
 
 static void notify_cmd(struct buf *b, uint32_t seqno)
@@ -236,11 +212,28 @@ static void notify_cmd(struct buf *b, uint32_t seqno)
 	u32(b, 0);
 }
 
+static void reply_stream_cmd(struct buf *c)
+{
+	u32(c, VN_CMD_vkSetReplyCommandStreamMESA);
+	u32(c, 0);
+	u64(c, 1);
+	u32(c, 2);  /* resource */
+	u64(c, 0);  /* offset */
+	u64(c, 256);
+}
+
 static void enumerate_version_cmd(struct buf *c)
 {
 	u32(c, VN_CMD_vkEnumerateInstanceVersion);
 	u32(c, VN_COMMAND_GENERATE_REPLY);
 	u64(c, 1); /* pApiVersion */
+}
+
+static void wait_status(_Atomic uint32_t *status, uint32_t bit)
+{
+	for (long spin = 0; spin < 100000000 && !(atomic_load(status) & bit); spin++)
+		sched_yield();
+	CHECK(atomic_load(status) & bit);
 }
 
 static void wait_head(_Atomic uint32_t *head, uint32_t want)
@@ -250,50 +243,69 @@ static void wait_head(_Atomic uint32_t *head, uint32_t want)
 	CHECK_EQ(atomic_load(head), want);
 }
 
+TEST(venus_ring_round_trip)
+{
+	struct ring_fixture f;
+	ring_fixture_init(&f);
+
+	/* Into the ring: set the reply stream, then a call that replies. */
+	struct buf c = { .n = 0 };
+	reply_stream_cmd(&c);
+	enumerate_version_cmd(&c);
+	uint32_t end = ring_write(&f, 0, &c);
+	/* Make sure the ring notices even if it already parked. */
+	struct buf n = { .n = 0 };
+	notify_cmd(&n, end);
+	CHECK_EQ(venus_context_submit(f.ctx, n.d, n.n), 0);
+	wait_head(f.head, end);
+	uint32_t w[5];
+	memcpy(w, f.reply, sizeof(w));
+	CHECK_EQ(w[0], VN_CMD_vkEnumerateInstanceVersion);
+	CHECK_EQ(w[1], VK_SUCCESS);
+	CHECK_EQ(w[2], 1); /* pointer marker, low half */
+	CHECK(w[4] >= VK_MAKE_API_VERSION(0, 1, 1, 0));
+	CHECK(!venus_context_is_lost(f.ctx));
+
+	/* Garbage in the ring loses the context and flags FATAL. */
+	struct buf junk = { .n = 0 };
+	u32(&junk, 99999);
+	u32(&junk, 0);
+	ring_write(&f, end, &junk);
+	/* May already be lost by the time the notify arrives. */
+	(void)venus_context_submit(f.ctx, n.d, n.n);
+	wait_status(f.status, VN_RING_STATUS_FATAL);
+	CHECK(venus_context_is_lost(f.ctx));
+	CHECK_EQ(venus_context_object_count(f.ctx), 0);
+	ring_fixture_fini(&f);
+}
+
 /* A notify for a parked ring replays its batch on the notifying thread,
  * up to (not into) a command that may block, here a wait for a virtqueue
  * seqno that only this same thread can release: a borrower that ran it
  * would never return from the notify. The ring's thread does the rest. */
 TEST(venus_parked_ring_replayed_by_notifier)
 {
-	struct venus_context *ctx = context();
-	int fd, rfd;
-	uint8_t *shm = blob(ctx, 1, 4096, &fd);
-	uint8_t *reply = blob(ctx, 2, 4096, &rfd);
-	struct buf b = { .n = 0 };
-	create_ring_cmd(&b, 1, &good);
-	CHECK_EQ(venus_context_submit(ctx, b.d, b.n), 0);
-	_Atomic uint32_t *head = (_Atomic uint32_t *)(shm + good.head);
-	_Atomic uint32_t *tail = (_Atomic uint32_t *)(shm + good.tail);
-	_Atomic uint32_t *status = (_Atomic uint32_t *)(shm + good.status);
-	/* Idle for its 1 ms timeout: parked. */
-	for (long spin = 0; spin < 100000000 && !(atomic_load(status) & VN_RING_STATUS_IDLE); spin++)
-		sched_yield();
-	CHECK(atomic_load(status) & VN_RING_STATUS_IDLE);
+	struct ring_fixture f;
+	ring_fixture_init(&f);
+	wait_status(f.status, VN_RING_STATUS_IDLE); /* its 1 ms timeout: parked */
 
 	struct buf c = { .n = 0 };
-	u32(&c, VN_CMD_vkSetReplyCommandStreamMESA);
-	u32(&c, 0);
-	u64(&c, 1);
-	u32(&c, 2);
-	u64(&c, 0);
-	u64(&c, 256);
+	reply_stream_cmd(&c);
 	enumerate_version_cmd(&c);
 	uint32_t before_wait = (uint32_t)c.n;
 	u32(&c, VN_CMD_vkWaitVirtqueueSeqnoMESA);
 	u32(&c, 0);
 	u64(&c, 5);
 	enumerate_version_cmd(&c);
-	memcpy(shm + good.buffer, c.d, c.n);
-	atomic_store(tail, (uint32_t)c.n);
+	uint32_t end = ring_write(&f, 0, &c);
 	struct buf n = { .n = 0 };
-	notify_cmd(&n, (uint32_t)c.n);
-	CHECK_EQ(venus_context_submit(ctx, n.d, n.n), 0);
+	notify_cmd(&n, end);
+	CHECK_EQ(venus_context_submit(f.ctx, n.d, n.n), 0);
 	/* Replayed before the notify returned, by the notifier. */
-	CHECK_EQ(atomic_load(head), before_wait);
-	CHECK_EQ(ctx->rings->borrowed_batches, 1);
+	CHECK_EQ(atomic_load(f.head), before_wait);
+	CHECK_EQ(f.ctx->rings->borrowed_batches, 1);
 	uint32_t w[2];
-	memcpy(w, reply, sizeof(w));
+	memcpy(w, f.reply, sizeof(w));
 	CHECK_EQ(w[0], VN_CMD_vkEnumerateInstanceVersion);
 	CHECK_EQ(w[1], VK_SUCCESS);
 
@@ -303,32 +315,25 @@ TEST(venus_parked_ring_replayed_by_notifier)
 	u32(&q, 0);
 	u64(&q, 0x55);
 	u64(&q, 5);
-	CHECK_EQ(venus_context_submit(ctx, q.d, q.n), 0);
-	wait_head(head, (uint32_t)c.n);
+	CHECK_EQ(venus_context_submit(f.ctx, q.d, q.n), 0);
+	wait_head(f.head, end);
 
 	/* Parked again: a wait for a seqno already in does not block, so
 	 * the notifier replays through it. */
-	for (long spin = 0; spin < 100000000 && !(atomic_load(status) & VN_RING_STATUS_IDLE); spin++)
-		sched_yield();
-	CHECK(atomic_load(status) & VN_RING_STATUS_IDLE);
+	wait_status(f.status, VN_RING_STATUS_IDLE);
 	struct buf e = { .n = 0 };
 	u32(&e, VN_CMD_vkWaitVirtqueueSeqnoMESA);
 	u32(&e, 0);
 	u64(&e, 5);
 	enumerate_version_cmd(&e);
-	memcpy(shm + good.buffer + c.n, e.d, e.n);
-	atomic_store(tail, (uint32_t)(c.n + e.n));
+	end = ring_write(&f, end, &e);
 	struct buf n2 = { .n = 0 };
-	notify_cmd(&n2, (uint32_t)(c.n + e.n));
-	CHECK_EQ(venus_context_submit(ctx, n2.d, n2.n), 0);
-	CHECK_EQ(atomic_load(head), (uint32_t)(c.n + e.n));
-	CHECK_EQ(ctx->rings->borrowed_batches, 2);
-	CHECK(!venus_context_is_lost(ctx));
-	venus_context_destroy(ctx);
-	munmap(shm, 4096);
-	munmap(reply, 4096);
-	close(fd);
-	close(rfd);
+	notify_cmd(&n2, end);
+	CHECK_EQ(venus_context_submit(f.ctx, n2.d, n2.n), 0);
+	CHECK_EQ(atomic_load(f.head), end);
+	CHECK_EQ(f.ctx->rings->borrowed_batches, 2);
+	CHECK(!venus_context_is_lost(f.ctx));
+	ring_fixture_fini(&f);
 }
 
 /* A whole object life cycle on the host's first Vulkan device, encoded by

@@ -24,7 +24,7 @@ struct venus_context {
 	struct venus_renderer *r;
 	struct venus_context_callbacks cb;
 	size_t objects;
-	bool lost;
+	bool lost, device_lost;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct pending q[256];
@@ -139,6 +139,9 @@ static int fake_submit(struct venus_context *c, const void *cmds, size_t size)
 			c->objects--;
 		} else if (w[i] == FAKE_OP_CRASH) {
 			abort();
+		} else if (w[i] == FAKE_OP_LOSE_DEVICE) {
+			c->lost = c->device_lost = true;
+			return -EIO;
 		} else if (w[i] != FAKE_OP_NOP) {
 			c->lost = true;
 			return -EIO;
@@ -150,6 +153,11 @@ static int fake_submit(struct venus_context *c, const void *cmds, size_t size)
 static bool fake_is_lost(const struct venus_context *c)
 {
 	return c->lost;
+}
+
+static bool fake_device_lost(const struct venus_context *c)
+{
+	return c->device_lost;
 }
 
 static int fake_create_blob(struct venus_context *c, uint32_t res_id, uint32_t blob_mem,
@@ -207,6 +215,7 @@ const struct vtest_backend fake_backend = {
 	.context_destroy = fake_context_destroy,
 	.submit = fake_submit,
 	.is_lost = fake_is_lost,
+	.device_lost = fake_device_lost,
 	.create_blob = fake_create_blob,
 	.destroy_resource = fake_destroy_resource,
 	.submit_fence = fake_submit_fence,

@@ -15,6 +15,9 @@
 #define FAKE_OP_NOP 0xc0de0003u
 /* Aborts the process serving the context: a host driver crashing. */
 #define FAKE_OP_CRASH 0xc0de0004u
+/* Loses the context the way a host device loss does: not the stream's
+ * fault (venus_context_device_lost). */
+#define FAKE_OP_LOSE_DEVICE 0xc0de0005u
 /* Anything else is a malformed stream: the context is lost. */
 
 #define FAKE_CAPSET_SIZE 160

@@ -450,6 +450,36 @@ TEST(stop_disconnects_blocked_clients_thread)
 /* A renderer that dies mid-submit (a host-driver crash) takes its own
  * client's connection with it and nothing else: the other clients keep
  * their state and the server goes on accepting. */
+/* A device loss is not the client's doing: its connection stays up, its
+ * later streams are dropped, and their fences still retire, so that a
+ * guest waiting on one learns of the loss its driver's way instead of
+ * waiting on a closed socket. */
+TEST(device_loss_keeps_the_connection)
+{
+	struct running r;
+	CHECK_EQ(start(&r, VTEST_ISOLATE_PROCESS), 0);
+	int fd = vtc_connect(r.path);
+	CHECK_EQ(vtc_handshake(fd, "device lost"), 0);
+	uint32_t s;
+	CHECK_EQ(vtc_sync_create(fd, 0, &s), 0);
+	uint32_t lose[] = { FAKE_OP_CREATE, FAKE_OP_LOSE_DEVICE };
+	CHECK_EQ(vtc_send(fd, VTEST_CMD_SUBMIT_CMD, 2, lose, sizeof(lose)), 0);
+	uint32_t nop = FAKE_OP_NOP;
+	uint64_t one = 1;
+	struct vtc_batch b = { .cmds = &nop, .ndw = 1, .ring_idx = 0, .nsync = 1,
+			       .sync_ids = &s, .sync_values = &one };
+	CHECK_EQ(vtc_submit2(fd, &b, 1, 6), 0);
+	int efd = vtc_sync_wait(fd, 0, 5000, &s, &one, 1);
+	CHECK(efd >= 0);
+	CHECK(vtc_fd_readable(efd, 5000));
+	close(efd);
+	CHECK(!vtc_dropped(fd, 100));
+	CHECK_EQ(stats(&r).clients_dropped, 0);
+	close(fd);
+	CHECK(settled(&r, 0));
+	stop(&r);
+}
+
 TEST(crashing_renderer_loses_only_its_client)
 {
 	struct running r;
