@@ -47,6 +47,12 @@
 #define VN_RING_SLEEP_MAX_NS 100000ull
 #define VN_RING_TIMER_SLACK_NS 5000ul
 #define VN_RING_PARK_RECHECK_NS 10000000ull
+/* The most a notifier replays for a parked ring: replay runs ~1 µs per
+ * 100-200 bytes of commands, so 4 KiB costs about the ring thread's
+ * wake-up it saves (30-45 µs on the H100 machine); past that the notifier
+ * (the vtest client thread, a VM's vCPU thread) would be held up longer
+ * than the guest gains. */
+#define VN_RING_BORROW_MAX_BYTES 4096u
 /* vkWaitRingSeqnoMESA gives up (context lost) after this long without the
  * ring's head moving: a guest-made deadlock must not pin the caller. */
 #define VN_RING_STALL_MS 30000u
@@ -487,7 +493,7 @@ static void wake(struct vn_ring *r, uint64_t vq_seqno)
 /* A guest notifies a ring it found idle, i.e. parked: waking its thread
  * costs 30 µs on the H100 machine (docs/PERFORMANCE.md, runs 51-55), on
  * the path of every call after an idle spell. So the notifying thread,
- * awake already, replays the batch itself, up to any command that may
+ * awake already, replays a small batch itself, up to any command that may
  * block (it may be the thread that must release that wait), and wakes
  * the ring thread for the rest and for the burst that usually follows.
  * Returns whether it took the ring. */
@@ -495,15 +501,17 @@ static bool ring_borrow(struct vn_ring *r, struct venus_context *ctx)
 {
 	if (!ctx->r->ring_borrow || atomic_load(&ctx->lost))
 		return false;
+	uint32_t tail = atomic_load_explicit(r->tail, memory_order_acquire);
 	pthread_mutex_lock(&r->lock);
-	bool take = r->parked && !r->borrowed && !r->stop;
+	/* r->cur is the parked thread's, which does not move it while parked. */
+	bool take = r->parked && !r->borrowed && !r->stop &&
+		    tail - r->cur <= VN_RING_BORROW_MAX_BYTES;
 	if (take)
 		r->borrowed = true;
 	pthread_mutex_unlock(&r->lock);
 	if (!take)
 		return false;
 	vn_timelines_kick(ctx);
-	uint32_t tail = atomic_load_explicit(r->tail, memory_order_acquire);
 	if (tail != r->cur) {
 		r->exec.borrowed = true;
 		ring_replay(r, tail);

@@ -99,6 +99,8 @@ struct layout {
 };
 
 static const struct layout good = { 0, 64, 128, 192, 1024, 1216, 64, 0, 1280 };
+/* Room for more than the 4 KiB a notifier replays itself. */
+static const struct layout big = { 0, 64, 128, 192, 16384, 16576, 64, 0, 16640 };
 
 static void create_ring_cmd(struct buf *b, uint32_t res, const struct layout *l)
 {
@@ -164,32 +166,36 @@ TEST(venus_bad_ring_layouts)
 	venus_context_destroy(ctx);
 }
 
-/* A context with a ring (id 0x55, layout `good`) in resource 1 and a
- * 4 KiB reply stream resource 2, as the guest maps them. */
+/* A context with a ring (id 0x55) in resource 1 and a 4 KiB reply
+ * stream resource 2, as the guest maps them. */
 struct ring_fixture {
 	struct venus_context *ctx;
+	const struct layout *l;
+	size_t size;
 	uint8_t *shm, *reply;
 	int fd, rfd;
 	_Atomic uint32_t *head, *tail, *status;
 };
 
-static void ring_fixture_init(struct ring_fixture *f)
+static void ring_fixture_init(struct ring_fixture *f, const struct layout *l)
 {
 	f->ctx = context();
-	f->shm = blob(f->ctx, 1, 4096, &f->fd);
+	f->l = l;
+	f->size = (l->size + 4095) & ~(size_t)4095;
+	f->shm = blob(f->ctx, 1, f->size, &f->fd);
 	f->reply = blob(f->ctx, 2, 4096, &f->rfd);
 	struct buf b = { .n = 0 };
-	create_ring_cmd(&b, 1, &good);
+	create_ring_cmd(&b, 1, l);
 	CHECK_EQ(venus_context_submit(f->ctx, b.d, b.n), 0);
-	f->head = (_Atomic uint32_t *)(f->shm + good.head);
-	f->tail = (_Atomic uint32_t *)(f->shm + good.tail);
-	f->status = (_Atomic uint32_t *)(f->shm + good.status);
+	f->head = (_Atomic uint32_t *)(f->shm + l->head);
+	f->tail = (_Atomic uint32_t *)(f->shm + l->tail);
+	f->status = (_Atomic uint32_t *)(f->shm + l->status);
 }
 
 static void ring_fixture_fini(struct ring_fixture *f)
 {
 	venus_context_destroy(f->ctx);
-	munmap(f->shm, 4096);
+	munmap(f->shm, f->size);
 	munmap(f->reply, 4096);
 	close(f->fd);
 	close(f->rfd);
@@ -198,7 +204,8 @@ static void ring_fixture_fini(struct ring_fixture *f)
 /* Appends `c` to the ring at `at` and publishes the new tail. */
 static uint32_t ring_write(struct ring_fixture *f, uint32_t at, const struct buf *c)
 {
-	memcpy(f->shm + good.buffer + at, c->d, c->n);
+	CHECK(at + c->n <= f->l->bufsize);
+	memcpy(f->shm + f->l->buffer + at, c->d, c->n);
 	atomic_store(f->tail, at + (uint32_t)c->n);
 	return at + (uint32_t)c->n;
 }
@@ -246,7 +253,7 @@ static void wait_head(_Atomic uint32_t *head, uint32_t want)
 TEST(venus_ring_round_trip)
 {
 	struct ring_fixture f;
-	ring_fixture_init(&f);
+	ring_fixture_init(&f, &good);
 
 	/* Into the ring: set the reply stream, then a call that replies. */
 	struct buf c = { .n = 0 };
@@ -286,7 +293,7 @@ TEST(venus_ring_round_trip)
 TEST(venus_parked_ring_replayed_by_notifier)
 {
 	struct ring_fixture f;
-	ring_fixture_init(&f);
+	ring_fixture_init(&f, &good);
 	wait_status(f.status, VN_RING_STATUS_IDLE); /* its 1 ms timeout: parked */
 
 	struct buf c = { .n = 0 };
@@ -332,6 +339,30 @@ TEST(venus_parked_ring_replayed_by_notifier)
 	CHECK_EQ(venus_context_submit(f.ctx, n2.d, n2.n), 0);
 	CHECK_EQ(atomic_load(f.head), end);
 	CHECK_EQ(f.ctx->rings->borrowed_batches, 2);
+	CHECK(!venus_context_is_lost(f.ctx));
+	ring_fixture_fini(&f);
+}
+
+/* More than 4 KiB waiting is the ring thread's to replay, not the
+ * notifier's, which would be held up longer than a wake-up takes. */
+TEST(venus_parked_ring_big_batch_left_to_its_thread)
+{
+	struct ring_fixture f;
+	ring_fixture_init(&f, &big);
+	wait_status(f.status, VN_RING_STATUS_IDLE);
+	struct buf c = { .n = 0 };
+	while (c.n < 2560) {
+		u32(&c, VN_CMD_vkEnumerateInstanceVersion);
+		u32(&c, 0); /* no reply */
+		u64(&c, 1);
+	}
+	uint32_t end = ring_write(&f, 0, &c);
+	end = ring_write(&f, end, &c); /* 5 KiB */
+	struct buf n = { .n = 0 };
+	notify_cmd(&n, end);
+	CHECK_EQ(venus_context_submit(f.ctx, n.d, n.n), 0);
+	wait_head(f.head, end);
+	CHECK_EQ(f.ctx->rings->borrowed_batches, 0);
 	CHECK(!venus_context_is_lost(f.ctx));
 	ring_fixture_fini(&f);
 }
