@@ -254,7 +254,7 @@ int venus_context_create(struct venus_renderer *r, uint32_t ctx_id,
 	return 0;
 }
 
-static void set_lost(struct venus_context *ctx, bool by_device, const char *fmt, va_list ap)
+static void set_lost(struct venus_context *ctx, bool by_device, const char *why)
 {
 	pthread_mutex_lock(&ctx->lost_lock);
 	bool first = !atomic_load(&ctx->lost);
@@ -262,9 +262,7 @@ static void set_lost(struct venus_context *ctx, bool by_device, const char *fmt,
 		/* Before the loss shows, so that whoever sees it sees why. */
 		atomic_store(&ctx->device_lost, by_device);
 		atomic_store(&ctx->lost, true);
-		char msg[256];
-		vsnprintf(msg, sizeof(msg), fmt, ap);
-		pv_err("venus: ctx %u lost: %s", ctx->id, msg);
+		pv_err("venus: ctx %u lost: %s", ctx->id, why);
 	}
 	pthread_mutex_unlock(&ctx->lost_lock);
 	if (first)
@@ -273,23 +271,19 @@ static void set_lost(struct venus_context *ctx, bool by_device, const char *fmt,
 
 void vn_context_set_lost(struct venus_context *ctx, const char *fmt, ...)
 {
+	char why[256];
 	va_list ap;
 	va_start(ap, fmt);
-	set_lost(ctx, false, fmt, ap);
+	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-}
-
-static void device_lost(struct venus_context *ctx, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	set_lost(ctx, true, fmt, ap);
-	va_end(ap);
+	set_lost(ctx, false, why);
 }
 
 void vn_context_device_lost(struct venus_context *ctx, const char *what)
 {
-	device_lost(ctx, "the host driver lost the device (%s)", what);
+	char why[256];
+	snprintf(why, sizeof(why), "the host driver lost the device (%s)", what);
+	set_lost(ctx, true, why);
 }
 
 bool venus_context_is_lost(const struct venus_context *ctx)
