@@ -5,7 +5,15 @@
  * thread has gone idle. Run it natively for the floor, then through Mesa's
  * Venus ICD (vtest) against each server; the difference is transport cost.
  *
- *   vn-micro [null|event|submit|wake|record|all] [-n ITERS] [-d DEVICE_INDEX]
+ *   vn-micro [null|event|submit|wake|record|all|floor] [-n ITERS] [-d DEVICE_INDEX]
+ *
+ * "floor" needs no GPU: it is this host's own cost of a guest round trip,
+ * the bound under every synchronous Venus call whatever the server does. A
+ * child process answers 4-byte requests over a socketpair (a vtest socket's
+ * kind) while the parent blocks in read(), as Mesa's vtest client does;
+ * "floor_polling_replier" has the child poll the socket without sleeping
+ * (our vtest thread's adaptive polling at its best), "floor_sleeping_replier"
+ * has it sleep in read() too. It is not part of "all".
  *
  * "record" times recording a command buffer of RECORD_GROUPS groups of
  * small commands (push constants, descriptor set bind, barrier, 16-byte
@@ -23,11 +31,17 @@
  * Output: one line per test, "RESULT <test> median_us=.. p99_us=.. mean_us=..
  * min_us=.. max_us=.. n=..", plus the device name.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <vulkan/vulkan.h>
 
@@ -398,6 +412,62 @@ static void test_wake(struct gpu *g, int iters)
 	free(tw);
 }
 
+/* The replier: echo each 4-byte request until the parent closes its end. */
+static void floor_replier(int fd, bool poll_socket)
+{
+	for (;;) {
+		uint32_t v;
+		ssize_t n = recv(fd, &v, sizeof(v), poll_socket ? MSG_DONTWAIT : 0);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n != (ssize_t)sizeof(v))
+			_exit(0);
+		if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+			_exit(1);
+	}
+}
+
+static int test_floor(int iters, const char *name, bool poll_socket)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		perror("vn-micro: socketpair");
+		return 1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("vn-micro: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		floor_replier(sv[1], poll_socket);
+	}
+	close(sv[1]);
+	double *t = calloc((size_t)iters, sizeof(*t));
+	int rc = t ? 0 : 1;
+	/* A few hundred unmeasured trips first, so both sides are running. */
+	for (int i = -500; i < iters && !rc; i++) {
+		uint32_t v = (uint32_t)i, back = 0;
+		double t0 = now_us();
+		if (write(sv[0], &v, sizeof(v)) != (ssize_t)sizeof(v) ||
+		    read(sv[0], &back, sizeof(back)) != (ssize_t)sizeof(back) || back != v) {
+			fprintf(stderr, "vn-micro: %s: the replier broke off\n", name);
+			rc = 1;
+		} else if (i >= 0) {
+			t[i] = now_us() - t0;
+		}
+	}
+	close(sv[0]);
+	if (rc)
+		kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (!rc)
+		report(name, t, iters);
+	free(t);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	const char *which = "all";
@@ -411,7 +481,7 @@ int main(int argc, char **argv)
 		else if (argv[i][0] != '-')
 			which = argv[i];
 		else {
-			fprintf(stderr, "usage: vn-micro [null|event|submit|wake|record|all] [-n ITERS] [-d DEVICE_INDEX]\n");
+			fprintf(stderr, "usage: vn-micro [null|event|submit|wake|record|all|floor] [-n ITERS] [-d DEVICE_INDEX]\n");
 			return 2;
 		}
 	}
@@ -419,6 +489,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vn-micro: -n must be 10..10000000\n");
 		return 2;
 	}
+
+	if (!strcmp(which, "floor"))
+		return test_floor(iters, "floor_polling_replier", true) ||
+		       test_floor(iters, "floor_sleeping_replier", false);
 
 	struct gpu g;
 	memset(&g, 0, sizeof(g));

@@ -624,14 +624,57 @@ run_vkmarktrace() {
 	log "$mode: traced vkmark"
 }
 
+# cpu_figures TIMES SERVERLOG FROM_LINE: a finished client's CPU (from
+# `times` in TIMES) and, through our server, its threads' figures logged
+# when they stop (ring: time replaying, CPU and batches; fence threads: CPU;
+# vtest thread: time handling messages, CPU, and the counts of the message
+# kinds a frame or token is made of), as "key value" lines.
+cpu_figures() {
+	local tf=$1 sl=$2 before=$3
+	# Client CPU: `times`' second line, "XmY.YYYs XmZ.ZZZs".
+	awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s/, "", a[2]); c += a[1] * 60 + a[2] } }
+		END { printf "client_cpu_ms %.1f\n", c * 1000 }' "$tf"
+	[ -e "$sl" ] || return 0
+	tail -n +"$((before + 1))" "$sl" | awk '
+		/ ring [0-9]+: .* batches/ { for (i = 1; i <= NF; i++) {
+			if ($(i+1) == "batches") nb += $i;
+			if ($(i+1) == "ms" && $(i+2) ~ /^replaying/) rb += $i;
+			if ($(i+1) == "ms" && $(i+2) ~ /^CPU/) rc += $i } }
+		/ fence timeline [0-9]+: / { for (i = 1; i <= NF; i++) if ($(i+1) == "ms" && $(i+2) ~ /^CPU/) fc += $i }
+		/vtest: client .* messages:/ { for (i = 1; i <= NF; i++) {
+			if ($i == "SYNC_WAIT") sw += $(i+1);
+			if ($i == "SYNC_READ") sr += $(i+1);
+			if ($i == "SUBMIT_CMD2") sc += $(i+1);
+			if ($i == "SYNC_WRITE") sy += $(i+1);
+			if ($(i+1) == "ms" && $(i+2) == "handling") vb += $i;
+			if ($(i+1) == "ms" && $(i+2) ~ /^CPU/) vc += $i } }
+		END { printf "ring_busy_ms %.1f\nring_cpu_ms %.1f\nfence_cpu_ms %.1f\nvtest_busy_ms %.1f\nvtest_cpu_ms %.1f\n", rb, rc, fc, vb, vc;
+			printf "ring_batches_k %.3f\nsync_waits_k %.3f\nsync_reads_k %.3f\nsubmits_k %.3f\nsync_writes_k %.3f\n", nb / 1000, sw / 1000, sr / 1000, sc / 1000, sy / 1000 }'
+}
+
+# cpu_per_unit MODE RAW OUT N0 N1 WHAT RATE_KEY: the differences per unit
+# (token or frame) between the N0 and N1 runs of cpu_figures' figures in RAW
+# (lines "MODE N KEY VALUE"), which cancel loading and warm-up, as one line
+# of OUT; the *_ms figures per unit in µs, the *_k counts per unit.
+cpu_per_unit() {
+	awk -v m="$1" -v n0="$4" -v n1="$5" -v what="$6" -v rk="$7" '
+		$1 == m { v[$2, $3] = $4; k[$3] = 1 }
+		END {
+			rate = v[n1, rk]; per = rate > 0 ? 1e6 / rate : 0;
+			printf "%-16s %s %8.1f %s/s  period %7.1f us/%s", m, what, rate, what, per, what;
+			split("client_cpu_ms ring_busy_ms ring_cpu_ms fence_cpu_ms vtest_busy_ms vtest_cpu_ms ring_batches_k sync_waits_k sync_reads_k submits_k sync_writes_k", ks, " ");
+			for (i = 1; i <= 11; i++) { kk = ks[i]; if (!(kk in k)) continue;
+				d = (v[n1, kk] - v[n0, kk]) * 1000 / (n1 - n0);
+				name = kk; sub(/_ms$|_k$/, "", name);
+				if (m ~ /^native/ && name != "client_cpu") continue;
+				printf (kk ~ /_k$/ ? "  %s %.2f" : "  %s %.1f"), name, d }
+			printf " (us or count per %s)\n", what }' "$2" >>"$3"
+}
+
 # Where a generated token's CPU goes: llama-bench tg runs of 32 and 32 + N
-# tokens (PV_CPU_TOKENS, default 256) per mode, and the differences per
-# token of the client program's CPU and, through our server, of its threads'
-# figures logged when they stop (ring: time replaying and CPU; fence
-# threads: CPU; vtest thread: time handling messages and CPU), which cancel
-# loading and warm-up. Against the period (1e6 / t/s) they say whether a
-# token waits on replay, on the guest, or on neither (round trips). Rows:
-# $OUT/llamacpu.txt.
+# tokens (PV_CPU_TOKENS, default 256) per mode, cpu_figures per token. Against
+# the period (1e6 / t/s) they say whether a token waits on replay, on the
+# guest, or on neither (round trips). Rows: $OUT/llamacpu.txt.
 run_llama_cpu() {
 	local mode=$1 n0=32 n n1 lf before tf=$OUT/llamacpu-times.tmp
 	n1=$((n0 + ${PV_CPU_TOKENS:-256}))
@@ -643,39 +686,46 @@ run_llama_cpu() {
 		crun_times=$tf client "$mode" 120 "$lf" -- /usr/bin/llama-bench -m /model.gguf -p 0 -n "$n" \
 			-r 1 -ngl 99 -dev Vulkan0 -o md
 		{
-			# Client CPU: `times`' second line, "XmY.YYYs XmZ.ZZZs".
-			awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s/, "", a[2]); c += a[1] * 60 + a[2] } }
-				END { printf "client_cpu_ms %.1f\n", c * 1000 }' "$tf"
+			cpu_figures "$tf" "$sl" "$before"
 			awk -F'|' 'NF > 3 && $(NF-2) ~ /tg[0-9]+/ { v = $(NF-1); split(v, a, "±"); gsub(/ /, "", a[1]); print "tps " a[1] }' "$lf"
-			[ -e "$sl" ] && tail -n +"$((before + 1))" "$sl" | awk '
-				/ ring [0-9]+: .* batches/ { for (i = 1; i <= NF; i++) {
-					if ($(i+1) == "ms" && $(i+2) ~ /^replaying/) rb += $i;
-					if ($(i+1) == "ms" && $(i+2) ~ /^CPU/) rc += $i } }
-				/ fence timeline [0-9]+: / { for (i = 1; i <= NF; i++) if ($(i+1) == "ms" && $(i+2) ~ /^CPU/) fc += $i }
-				/vtest: client .* messages:/ { for (i = 1; i <= NF; i++) {
-					if ($(i+1) == "ms" && $(i+2) == "handling") vb += $i;
-					if ($(i+1) == "ms" && $(i+2) ~ /^CPU/) vc += $i } }
-				END { printf "ring_busy_ms %.1f\nring_cpu_ms %.1f\nfence_cpu_ms %.1f\nvtest_busy_ms %.1f\nvtest_cpu_ms %.1f\n", rb, rc, fc, vb, vc }'
 		} | sed "s/^/$mode $n /" >>"$OUT/llamacpu-raw.txt"
 	done
 	rm -f "$tf"
-	awk -v m="$mode" -v n0="$n0" -v n1="$n1" '
-		$1 == m { v[$2, $3] = $4; k[$3] = 1 }
-		END {
-			tps = v[n1, "tps"]; per = tps > 0 ? 1e6 / tps : 0;
-			printf "%-16s tg%d %8.1f t/s  period %7.1f us/token", m, n1, tps, per;
-			split("client_cpu_ms ring_busy_ms ring_cpu_ms fence_cpu_ms vtest_busy_ms vtest_cpu_ms", ks, " ");
-			for (i = 1; i <= 6; i++) { kk = ks[i]; if (!(kk in k)) continue;
-				d = (v[n1, kk] - v[n0, kk]) * 1000 / (n1 - n0);
-				name = kk; sub(/_ms$/, "", name);
-				if (m ~ /^native/ && name != "client_cpu") continue;
-				printf "  %s %.1f", name, d }
-			printf " (us/token)\n" }' "$OUT/llamacpu-raw.txt" >>"$OUT/llamacpu.txt"
+	cpu_per_unit "$mode" "$OUT/llamacpu-raw.txt" "$OUT/llamacpu.txt" "$n0" "$n1" token tps
 }
 
-# PV_BENCH_WORKLOADS: which of "info infofull micro microrounds llama llamacpu
-# llamaops llamarounds llamatimeline llamatrace tbo tbotest perf vkmark vkmarkrounds
-# vkmarktrace waketimeline" to run;
+# The same per vkmark frame: one scene (PV_CPU_SCENE, default clear, the
+# lightest, where a frame's fixed costs show most) for 1 and 1 + N seconds
+# (PV_CPU_VKMARK_S, default 3); a run's frames are its FPS x seconds. Rows:
+# $OUT/vkmarkcpu.txt.
+run_vkmark_cpu() {
+	local mode=$1 d0=1 d1 d lf before fps frames tf=$OUT/vkmarkcpu-times.tmp layer=() fr=()
+	d1=$((d0 + ${PV_CPU_VKMARK_S:-3}))
+	local sl=$OUT/server-$mode.log
+	case $mode in native*)
+		layer=(VK_LAYER_PATH=/pv/headless-wsi VK_INSTANCE_LAYERS=VK_LAYER_PEARVISOR_headless_wsi) ;;
+	esac
+	for d in $d0 $d1; do
+		lf=$OUT/vkmarkcpu-$mode-$d.log
+		before=$(wc -l 2>/dev/null <"$sl" || echo 0)
+		crun_times=$tf client "$mode" 60 "$lf" "${layer[@]}" -- /usr/bin/vkmark --winsys headless -s 800x600 \
+			-b "${PV_CPU_SCENE:-clear}:duration=$d"
+		fps=$(awk '/FPS:/ { f = $0; sub(/.*FPS: */, "", f); sub(/ .*/, "", f); print f; exit }' "$lf")
+		[ -n "$fps" ] || { echo "$mode: no FPS in $(basename "$lf")" >>"$OUT/vkmarkcpu.txt"; rm -f "$tf"; return 1; }
+		frames=$(awk -v f="$fps" -v d="$d" 'BEGIN { printf "%d", f * d }')
+		fr+=("$frames")
+		{
+			cpu_figures "$tf" "$sl" "$before"
+			echo "fps $fps"
+		} | sed "s/^/$mode $frames /" >>"$OUT/vkmarkcpu-raw.txt"
+	done
+	rm -f "$tf"
+	cpu_per_unit "$mode" "$OUT/vkmarkcpu-raw.txt" "$OUT/vkmarkcpu.txt" "${fr[0]}" "${fr[1]}" frame fps
+}
+
+# PV_BENCH_WORKLOADS: which of "info infofull micro microrounds floor llama
+# llamacpu llamaops llamarounds llamatimeline llamatrace tbo tbotest perf vkmark
+# vkmarkcpu vkmarkrounds vkmarktrace waketimeline" to run;
 # microrounds, vkmarkrounds and llamarounds run after all the per-mode
 # workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
@@ -692,6 +742,7 @@ run_mode() {
 		want infofull && { run_vulkaninfo_full "$mode"; log "$mode: full vulkaninfo rc=$?"; }
 		want micro && { run_micro "$mode"; log "$mode: micro done"; }
 		want vkmark && { run_vkmark "$mode"; log "$mode: vkmark rc=$?"; }
+		want vkmarkcpu && { run_vkmark_cpu "$mode"; log "$mode: vkmark CPU per frame rc=$?"; }
 	fi
 	# The trixie userspace has no llama.cpp: its modes stop at vkmark (and
 	# its trace, below).
@@ -772,6 +823,15 @@ modes=${PV_BENCH_MODES:-native pearvisor native_nocm2 virgl}
 if want llama || want llamarounds || want llamacpu || want llamaops || want tbo; then
 	client native 60 "$OUT/warmup.log" -- /usr/bin/llama-bench -m /model.gguf -p 32 -n 4 -r 1 -ngl 99 -dev Vulkan0
 	log "warm-up done (rc=$?)"
+fi
+# This host's own cost of a blocking round trip between two processes
+# (vn-micro floor), under every synchronous Venus call whatever the server
+# does; recorded in the native column.
+if want floor; then
+	crun 60 "$OUT/floor.log" -- /pv/vn-micro floor -n "$([ "$quick" = 1 ] && echo 2000 || echo 20000)"
+	awk '/^RESULT/ { split($3, a, "="); split($4, b, "="); print "micro:" $2 "\tnative\t" a[2] "\t" b[2] }' \
+		"$OUT/floor.log" >>"$results"
+	log "host round-trip floor rc=$?"
 fi
 for mode in $modes; do
 	run_mode "$mode"
@@ -866,9 +926,12 @@ awk -F'\t' -v modes="$modes" '
 cat "$OUT/env.txt"
 grep -v '^tbo:' "$summary" | head -60
 echo "(per-case test-backend-ops rows: summary.txt)"
+for f in llamacpu vkmarkcpu; do
+	[ -s "$OUT/$f.txt" ] && { echo "$f.txt:"; cat "$OUT/$f.txt"; }
+done
 # At most 8 files come back from the device: all logs go in one archive.
 cat "$OUT"/trace-*.txt 2>/dev/null
 # Timelines and per-run samples too (the summaries hold their medians).
 (cd "$OUT" && tar -czf logs.tar.gz --remove-files ./*.log ./trace-*.txt ./*.tl.xz nvidia-smi.txt \
-	samples.tsv micro-samples.tsv vkmark-samples.tsv llamacpu-raw.txt 2>/dev/null)
+	samples.tsv micro-samples.tsv vkmark-samples.tsv llamacpu-raw.txt vkmarkcpu-raw.txt 2>/dev/null)
 log "done"
