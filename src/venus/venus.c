@@ -164,6 +164,8 @@ int venus_renderer_create(const struct venus_renderer_options *opts,
 	 * and token generation on the H100, level elsewhere. */
 	const char *fa = getenv("PEARVISOR_VENUS_FENCE_ATTACH");
 	r->fence_attach = !fa || strcmp(fa, "0") != 0;
+	const char *fc = getenv("PEARVISOR_VENUS_FENCE_CHAIN");
+	r->fence_chain = !fc || strcmp(fc, "0") != 0;
 	const char *rb = getenv("PEARVISOR_VENUS_RING_BORROW");
 	r->ring_borrow = !rb || strcmp(rb, "0") != 0;
 	/* -1 (unset): emulated where the host lacks the feature. */
@@ -413,10 +415,11 @@ int venus_context_submit_fence(struct venus_context *ctx, uint32_t ring_idx,
 }
 
 void venus_context_fence_counts(const struct venus_context *ctx, uint64_t *total,
-				uint64_t *attached)
+				uint64_t *attached, uint64_t *chained)
 {
 	*total = atomic_load(&ctx->fences_total);
 	*attached = atomic_load(&ctx->fences_attached);
+	*chained = atomic_load(&ctx->fences_chained);
 }
 
 /* ---- teardown -------------------------------------------------------- */
@@ -463,10 +466,12 @@ void venus_context_destroy(struct venus_context *ctx)
 	vn_objects_fini(&ctx->objs);
 	vn_exec_fini(&ctx->exec);
 	uint64_t nf = atomic_load(&ctx->fences_total);
-	if (nf && ctx->r->fence_attach)
-		pv_info("venus: ctx %u: %llu of %llu queue fences rode on the guest's own submits",
-			ctx->id, (unsigned long long)atomic_load(&ctx->fences_attached),
-			(unsigned long long)nf);
+	if (nf)
+		pv_info("venus: ctx %u: of %llu queue fences, %llu rode on the guest's own submits "
+			"and %llu retired with the fence before them",
+			ctx->id, (unsigned long long)nf,
+			(unsigned long long)atomic_load(&ctx->fences_attached),
+			(unsigned long long)atomic_load(&ctx->fences_chained));
 	uint64_t ns = atomic_load(&ctx->dma_buf_stripped);
 	if (ns)
 		pv_info("venus: ctx %u: emulated dma-buf: took DMA_BUF out of %llu external-memory requests",

@@ -120,8 +120,10 @@ int venus_context_submit_fence(struct venus_context *ctx, uint32_t ring_idx,
  * fence thread is a wake-up away from noticing. */
 void venus_context_poll_fences(struct venus_context *ctx);
 /* Of the fences on queue timelines so far, how many rode on the guest's own
- * vkQueueSubmit instead of an empty submit of their own (vn_fence.c). */
+ * vkQueueSubmit instead of an empty submit of their own, and how many
+ * retired with the fence before them, nothing having reached the queue in
+ * between (vn_fence.c). */
 void venus_context_fence_counts(const struct venus_context *ctx, uint64_t *total,
-				uint64_t *attached);
+				uint64_t *attached, uint64_t *chained);
 
 #endif

@@ -10,6 +10,16 @@
  * timelines (and ring_idx 0, the CPU timeline) retire at once when nothing
  * is queued ahead of them on the same timeline.
  *
+ * A fence asked for on a timeline when nothing has reached its queue since
+ * the timeline's last fence was made (attached or submitted) needs no host
+ * fence of its own: a queue submission's fence signals only after all the
+ * work submitted before it (Vulkan's submission order), so the new one
+ * retires right after the last, or at once if that one has. Mesa 26 asks
+ * for several per vkmark frame (its WSI's semaphores and fences, each a
+ * vtest sync), and an empty submit of their own costs each the host's
+ * whole submit-to-signal latency (25-30 µs on the H100) on the guest's
+ * path.
+ *
  * Also here: vkQueueWaitIdle, done as "submit a fence under the queue's
  * lock, wait for it without the lock", so a long wait never blocks fence
  * submissions or other rings' submits to the same queue.
@@ -272,8 +282,9 @@ static void *timeline_thread(void *arg)
  * between messages), the fence at the head of each timeline if the GPU
  * has signalled it and the timeline thread has not taken it up: that
  * thread, idle longer than its polling window, sleeps, and waking it costs
- * the retirement tens of µs on a VM (docs/PERFORMANCE.md, runs 42-48). Only a
- * head, and retired under the timeline's lock, so a timeline's fences
+ * the retirement tens of µs on a VM (docs/PERFORMANCE.md, runs 42-48). Only
+ * from the head (signalled fences, and chained ones, which have no host
+ * fence to wait for), under the timeline's lock, so a timeline's fences
  * still retire in order: the timeline thread keeps its claimed head on the
  * list until it has retired it.
  */
@@ -286,17 +297,20 @@ void venus_context_poll_fences(struct venus_context *ctx)
 		struct vn_fence_req *req = __atomic_load_n(&tl->head, __ATOMIC_ACQUIRE);
 		if (!req || pthread_mutex_trylock(&tl->lock))
 			continue;
-		req = tl->head;
-		if (!req || req->claimed || !req->fence ||
-		    req->dd->fns.GetFenceStatus(req->device, req->fence) != VK_SUCCESS) {
-			pthread_mutex_unlock(&tl->lock);
-			continue;
+		/* A fenceless head (chained) is one the timeline thread
+		 * would retire unwaited. */
+		while ((req = tl->head) && !req->claimed) {
+			if (req->fence) {
+				if (req->dd->fns.GetFenceStatus(req->device, req->fence) != VK_SUCCESS)
+					break;
+				vn_trace_since(&ctx->trace, VN_TRACE_FENCE_POLLED, req->t_submit);
+			}
+			if (!req->silent)
+				retire(ctx, req->ring_idx, req->fence_id);
+			if (req->fence)
+				fence_put(req->dd, req->device, req->fence, true);
+			pop_done(tl, req);
 		}
-		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_POLLED, req->t_submit);
-		if (!req->silent)
-			retire(ctx, req->ring_idx, req->fence_id);
-		fence_put(req->dd, req->device, req->fence, true);
-		pop_done(tl, req);
 		pthread_mutex_unlock(&tl->lock);
 	}
 }
@@ -383,8 +397,9 @@ void vn_fences_stop(struct venus_context *ctx)
 
 /* An empty submit with a new fence on the queue, under the queue's lock:
  * the fence signals once everything submitted to the queue before has
- * finished. VK_NULL_HANDLE when that could not be done. */
-static VkFence queue_fence(struct vn_object *qo, VkDevice *device_out,
+ * finished; a timeline's fence (cover_ring > 0) is then the one later
+ * fences on it may chain to. VK_NULL_HANDLE when that could not be done. */
+static VkFence queue_fence(struct vn_object *qo, uint32_t cover_ring, VkDevice *device_out,
 			   struct vn_device_data **dd_out)
 {
 	struct vn_queue_data *q = qo->data;
@@ -398,6 +413,10 @@ static VkFence queue_fence(struct vn_object *qo, VkDevice *device_out,
 		return VK_NULL_HANDLE;
 	pthread_mutex_lock(&q->lock);
 	VkResult res = dd->fns.QueueSubmit((VkQueue)(uintptr_t)qo->handle, 0, NULL, fence);
+	if (res == VK_SUCCESS && cover_ring) {
+		q->covered_ring = cover_ring;
+		q->covered_gen = q->gen;
+	}
 	pthread_mutex_unlock(&q->lock);
 	if (res != VK_SUCCESS) {
 		fence_put(dd, device, fence, false);
@@ -473,6 +492,10 @@ static VkFence claim_attached(struct venus_context *ctx, struct vn_timeline *tl,
 		q->attach_score = PV_MIN(q->attach_score + 1, VN_ATTACH_SCORE_MAX);
 	else
 		q->attach_score = PV_MAX(q->attach_score - 2, -1);
+	if (f && current) {
+		q->covered_ring = tl->idx;
+		q->covered_gen = q->gen;
+	}
 	pthread_mutex_unlock(&q->lock);
 	if (!f || current)
 		return f;
@@ -481,6 +504,19 @@ static VkFence claim_attached(struct venus_context *ctx, struct vn_timeline *tl,
 	if (!enqueue_silent(ctx, tl, f, *device, *dd))
 		wait_and_put(*dd, *device, f);
 	return VK_NULL_HANDLE;
+}
+
+/* Whether this timeline's last fence still covers the queue: nothing was
+ * called on it since that fence was made. */
+static bool still_covered(struct vn_timeline *tl, struct vn_object *qo)
+{
+	struct vn_queue_data *q = qo->data;
+	if (!q)
+		return false;
+	pthread_mutex_lock(&q->lock);
+	bool covered = q->covered_ring == tl->idx && q->covered_gen == q->gen;
+	pthread_mutex_unlock(&q->lock);
+	return covered;
 }
 
 int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id)
@@ -499,13 +535,21 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 	pthread_mutex_lock(&tl->lock);
 	struct vn_object *qo = ring_idx ? tl->queue : NULL;
 	if (qo && !atomic_load(&ctx->lost)) {
-		req->fence = claim_attached(ctx, tl, qo, &req->device, &req->dd);
 		atomic_fetch_add_explicit(&ctx->fences_total, 1, memory_order_relaxed);
+		if (ctx->r->fence_chain && still_covered(tl, qo)) {
+			/* No host fence: it retires after the timeline's last
+			 * one (below, at once if that one has retired). */
+			atomic_fetch_add_explicit(&ctx->fences_chained, 1, memory_order_relaxed);
+			qo = NULL;
+		}
+	}
+	if (qo && !atomic_load(&ctx->lost)) {
+		req->fence = claim_attached(ctx, tl, qo, &req->device, &req->dd);
 		if (req->fence) {
 			atomic_fetch_add_explicit(&ctx->fences_attached, 1, memory_order_relaxed);
 			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_ATTACHED, req->t_submit);
 		} else {
-			req->fence = queue_fence(qo, &req->device, &req->dd);
+			req->fence = queue_fence(qo, ring_idx, &req->device, &req->dd);
 		}
 		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_QUEUE, req->t_submit);
 	}
@@ -686,7 +730,7 @@ void vn_queue_probe(struct vn_exec *x, VkQueue queue, const char *what)
 						    (uint64_t)(uintptr_t)queue);
 	VkDevice device;
 	struct vn_device_data *dd;
-	VkFence f = qo ? queue_fence(qo, &device, &dd) : VK_NULL_HANDLE;
+	VkFence f = qo ? queue_fence(qo, 0, &device, &dd) : VK_NULL_HANDLE;
 	if (!f) {
 		pv_info("venus: ctx %u probe after %s: no fence", x->ctx->id, what);
 		return;
@@ -736,7 +780,7 @@ void vn_handle_queue_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, v
 	}
 	VkDevice device;
 	struct vn_device_data *dd;
-	VkFence fence = queue_fence(qo, &device, &dd);
+	VkFence fence = queue_fence(qo, 0, &device, &dd);
 	if (!fence) {
 		/* No fence to be had: the plain call, holding the lock. */
 		vn_dispatch_generic(x, c, args, d);
@@ -770,7 +814,7 @@ void vn_handle_device_wait_idle(struct vn_exec *x, const struct vn_cmd_desc *c, 
 	for (size_t i = 0; i < n; i++) {
 		struct vn_device_data *qdd;
 		VkDevice qdev;
-		fences[k] = queue_fence(queues[i], &qdev, &qdd);
+		fences[k] = queue_fence(queues[i], 0, &qdev, &qdd);
 		if (fences[k])
 			k++;
 		else

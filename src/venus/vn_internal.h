@@ -84,6 +84,10 @@ struct venus_renderer {
 	/* Fences ride on the guest's own submits (vn_fence.c);
 	 * PEARVISOR_VENUS_FENCE_ATTACH=0 turns it off. */
 	bool fence_attach;
+	/* A fence asked for when nothing reached its queue since the last
+	 * one retires with it (vn_fence.c); PEARVISOR_VENUS_FENCE_CHAIN=0
+	 * turns it off. */
+	bool fence_chain;
 	/* PEARVISOR_VENUS_RING_BORROW=0 turns off replaying a parked ring's
 	 * batch on the thread that handles its notify (vn_transport.c). */
 	bool ring_borrow;
@@ -227,8 +231,9 @@ struct venus_context {
 
 	/* ring_idx -> queue timeline binding and fence retirement. */
 	struct vn_timeline tl[VN_MAX_TIMELINES];
-	/* Virtqueue fences, and how many rode on the guest's own submit. */
-	_Atomic uint64_t fences_total, fences_attached;
+	/* Virtqueue fences, how many rode on the guest's own submit, and how
+	 * many needed no host fence at all (chained to the one before). */
+	_Atomic uint64_t fences_total, fences_attached, fences_chained;
 	/* external-memory requests vn_dma_buf.c took DMA_BUF out of */
 	_Atomic uint64_t dma_buf_stripped;
 	_Atomic uint64_t optimal_images; /* vn_drm_modifier.c */
@@ -290,6 +295,11 @@ struct vn_queue_data {
 	 * count that submit left (still the count: nothing was submitted
 	 * after it, so it signals when all the queue's work is done). */
 	uint64_t gen, attach_gen;
+	/* Under lock: the timeline whose last fence covers the queue up to
+	 * covered_gen (0: none), so that a fence asked for on it while gen
+	 * is still covered_gen can retire with that one (vn_fence.c). */
+	uint32_t covered_ring;
+	uint64_t covered_gen;
 	int attach_score; /* > 0: virtqueue fences follow this queue's submits */
 	VkFence attached;
 	VkDevice attach_device;

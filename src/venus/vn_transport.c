@@ -806,6 +806,9 @@ static VkResult sem_submit(struct vn_exec *x, struct sem_ctx *sc, VkSemaphore wa
 	struct vn_queue_data *q = qo->data;
 	pthread_mutex_lock(&q->lock);
 	VkResult r = sc->f->QueueSubmit((VkQueue)(uintptr_t)qo->handle, 1, &si, VK_NULL_HANDLE);
+	/* A semaphore operation on the queue: a fence attached or chained
+	 * before it no longer covers the queue (vn_fence.c). */
+	q->gen++;
 	pthread_mutex_unlock(&q->lock);
 	pv_debug("venus: ctx %u semaphore resource: empty submit on queue %p, wait [%p], "
 		 "signal [%p]: %d", x->ctx->id, (void *)(uintptr_t)qo->handle, (void *)wait,
