@@ -624,6 +624,28 @@ run_vkmarktrace() {
 	log "$mode: traced vkmark"
 }
 
+# What bounds a vkmark frame through our server whatever the server does:
+# every default scene run alone (PV_BOUND_S seconds, default 2) with the
+# server's event timeline (no per-command trace), saved as
+# vkmark-bound-N-MODE-client-1.tl.xz beside its log vkmarkbound-N-MODE.log.
+# bench/h100/vtest-gaps.py then splits each scene's frame into the
+# server's time and the guest's own (bench/h100/vkmark-bound.py does all).
+VKMARK_SCENES="vertex:device-local=true vertex:device-local=false texture:anisotropy=0
+texture:anisotropy=16 shading:shading=gouraud shading:shading=blinn-phong-inf shading:shading=phong
+shading:shading=cel effect2d:kernel=edge effect2d:kernel=blur desktop cube clear"
+run_vkmark_bound() {
+	local mode=$1 n=0 sc d=${PV_BOUND_S:-2}
+	[ "$quick" = 1 ] && d=1
+	ours "$mode" || return 0
+	for sc in $VKMARK_SCENES; do
+		untraced=1 traced "$mode" "vkmarkbound-$n" 0 "vkmark-bound-$n" -- /usr/bin/vkmark --winsys headless \
+			-s 800x600 -b "$sc:duration=$d"
+		n=$((n + 1))
+		[ "$quick" = 1 ] && [ $n -ge 2 ] && break
+	done
+	log "$mode: vkmark scenes one by one with timelines ($n)"
+}
+
 # cpu_figures TIMES SERVERLOG FROM_LINE: a finished client's CPU (from
 # `times` in TIMES) and, through our server, its threads' figures logged
 # when they stop (ring: time replaying, CPU and batches; fence threads: CPU;
@@ -725,7 +747,7 @@ run_vkmark_cpu() {
 
 # PV_BENCH_WORKLOADS: which of "info infofull micro microrounds floor llama
 # llamacpu llamaops llamarounds llamatimeline llamatrace tbo tbotest perf vkmark
-# vkmarkcpu vkmarkrounds vkmarktrace waketimeline" to run;
+# vkmarkbound vkmarkcpu vkmarkrounds vkmarktrace waketimeline" to run;
 # microrounds, vkmarkrounds and llamarounds run after all the per-mode
 # workloads.
 workloads=" ${PV_BENCH_WORKLOADS:-info micro llama tbo vkmark} "
@@ -743,6 +765,7 @@ run_mode() {
 		want micro && { run_micro "$mode"; log "$mode: micro done"; }
 		want vkmark && { run_vkmark "$mode"; log "$mode: vkmark rc=$?"; }
 		want vkmarkcpu && { run_vkmark_cpu "$mode"; log "$mode: vkmark CPU per frame rc=$?"; }
+		want vkmarkbound && run_vkmark_bound "$mode"
 	fi
 	# The trixie userspace has no llama.cpp: its modes stop at vkmark (and
 	# its trace, below).

@@ -9,6 +9,7 @@ llama-bench tg), how many messages of each kind the guest sent and how long
 the server took to handle them, how late the guest's poll saw the last
 retired fence, and how long after that the guest's next SUBMIT_CMD2 came.
 SKIP (default 3) graph ends are ignored at the start (warm-up)."""
+import bisect
 import statistics
 import sys
 
@@ -22,6 +23,50 @@ def load(path):
     """A timeline's events as (t_ns, type, a, b) tuples, in time order."""
     with open(path) as f:
         return sorted(tuple(int(x) for x in line.split()) for line in f)
+
+
+def split_gaps(ev):
+    """The gaps (a message handled -> the next one read) of a timeline, in
+    µs: (the guest's own time, gaps with a fence retiring, a ring replaying
+    in a gap). A ring replaying during a gap may be what the guest waits
+    for (a ring call's reply): that part counts as the server's."""
+    busy, begin = [], None
+    for t, typ, a, _ in ev:
+        if typ == 4:
+            begin = t
+        elif typ == 5 and begin is not None:
+            busy.append((begin, t))
+            begin = None
+
+    begins = [b for b, _ in busy]
+    longest = max((e - b for b, e in busy), default=0)
+
+    def ring_overlap(lo, hi):
+        k = bisect.bisect_left(begins, lo - longest)
+        total = 0
+        while k < len(busy) and busy[k][0] < hi:
+            b, e = busy[k]
+            total += max(0, min(hi, e) - max(lo, b))
+            k += 1
+        return total
+
+    guest, with_retire, ring_in_gaps = 0.0, 0.0, 0.0
+    last_done, retired = None, False
+    for t, typ, a, _ in ev:
+        if typ == 3:
+            retired = True
+        elif typ == 1 and last_done is not None:
+            ov = ring_overlap(last_done, t) / 1e3
+            g = (t - last_done) / 1e3 - ov
+            ring_in_gaps += ov
+            if retired:
+                with_retire += g
+            else:
+                guest += g
+            last_done = None
+        elif typ == 2:
+            last_done, retired = t, False
+    return guest, with_retire, ring_in_gaps
 
 
 def main():

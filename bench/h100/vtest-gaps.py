@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""vtest-gaps.py CLIENT.tl [FROM TO]: where a vtest client's time goes,
+"""vtest-gaps.py CLIENT.tl [FROM TO [FPS]]: where a vtest client's time goes,
 per message kind (gpu-server with PEARVISOR_VTEST_TIMELINE=DIR; run.sh's
 vkmarktrace and llamatrace workloads record one).
 
@@ -10,11 +10,19 @@ share of the span. For SYNC_WAIT it also splits the replies by whether a
 fence retired before the client's next message (the client really waited
 for the GPU) or not (the sync was already signalled: the gap is transport).
 FROM and TO (fractions of the run, default 0.02 0.30) pick a window, e.g.
-vkmark's first scene."""
+vkmark's first scene.
+
+Every gap is also split: the time a ring replayed in it (the guest may
+wait for that), and the rest by whether a fence retired in the gap; a gap
+with neither is the guest's own time (its CPU and its wake-ups, the server
+waiting for its next message), which no server can shorten. With FPS (the scene's rate
+through the server, from the same run) these come per frame: a bound on
+the frame that holds even for a server that took no time and retired every
+fence at once."""
 import statistics as st
 import sys
 
-from timeline import NAMES, load
+from timeline import NAMES, load, split_gaps
 
 
 def main():
@@ -47,6 +55,20 @@ def main():
               "  | share of the window: handling %2.0f%%, gaps %2.0f%%"
               % (kind, count[kind], st.median(h), st.median(g),
                  100 * sum(h) / span, 100 * sum(g) / span))
+    guest, with_retire, ring_in_gaps = split_gaps(ev)
+    handled = sum(sum(v) for v in handle.values())
+    print("gaps with no fence retiring and no ring replaying (the guest's own time): "
+          "%2.0f%% of the window; with a fence retiring: %2.0f%%; a ring replaying in "
+          "a gap: %2.0f%%; the server handling messages: %2.0f%%"
+          % (100 * guest / span, 100 * with_retire / span, 100 * ring_in_gaps / span,
+             100 * handled / span))
+    if len(sys.argv) > 4:
+        fps = float(sys.argv[4])
+        per = 1e6 / fps
+        print("per frame at %.0f FPS (%.1f us): the guest's own %.1f us, gaps with a fence "
+              "retiring %.1f us, ring replay in gaps %.1f us, server handling %.1f us"
+              % (fps, per, per * guest / span, per * with_retire / span,
+                 per * ring_in_gaps / span, per * handled / span))
     waited, not_waited = [], []
     for i, (t, typ, a, _) in enumerate(ev):
         if typ != 2 or (a & 0xff) != 23:
