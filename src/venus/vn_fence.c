@@ -608,45 +608,6 @@ static void put_stale(struct venus_context *ctx, int ring_idx, VkFence f, VkDevi
 	wait_and_put(dd, device, f);
 }
 
-VkFence vn_queue_attachable(struct venus_context *ctx, struct vn_object *qo, VkDevice *device,
-			    struct vn_device_data **dd)
-{
-	struct vn_queue_data *q = qo ? qo->data : NULL;
-	struct vn_object *dev = qo ? vn_owner(qo, VN_OBJ_VkDevice) : NULL;
-	*dd = dev ? dev->data : NULL;
-	if (!ctx->r->fence_attach || !q || !*dd || q->ring_idx <= 0 ||
-	    __atomic_load_n(&q->attach_score, __ATOMIC_RELAXED) <= 0)
-		return VK_NULL_HANDLE;
-	*device = (VkDevice)(uintptr_t)dev->handle;
-	return fence_get(*dd, *device);
-}
-
-void vn_queue_attach(struct venus_context *ctx, struct vn_object *qo, VkFence fence,
-		     VkDevice device, struct vn_device_data *dd, uint64_t gen, bool submitted)
-{
-	if (!submitted) {
-		/* Never submitted: back to the pool as it was. */
-		fence_put(dd, device, fence, false);
-		return;
-	}
-	struct vn_queue_data *q = qo->data;
-	pthread_mutex_lock(&q->lock);
-	VkFence prev = q->attached;
-	VkDevice prev_device = q->attach_device;
-	struct vn_device_data *prev_dd = q->attach_dd;
-	int ring_idx = q->ring_idx;
-	q->attached = fence;
-	q->attach_gen = gen;
-	q->attach_device = device;
-	q->attach_dd = dd;
-	if (prev)
-		q->attach_score = PV_MAX(q->attach_score - 2, -1);
-	pthread_mutex_unlock(&q->lock);
-	/* The previous one was never taken; the new one covers more. */
-	if (prev)
-		put_stale(ctx, ring_idx, prev, prev_device, prev_dd);
-}
-
 /*
  * vkQueueSubmit / vkQueueSubmit2 with no fence, on a queue bound to a fence
  * timeline. Mesa 26's Venus driver keeps guest fences as vtest syncs: it
@@ -664,20 +625,46 @@ static void queue_submit(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 {
 	struct venus_context *ctx = x->ctx;
 	struct vn_object *qo = NULL;
+	struct vn_queue_data *q = NULL;
 	struct vn_device_data *dd = NULL;
 	VkDevice device = VK_NULL_HANDLE;
 	VkFence mine = VK_NULL_HANDLE;
-	if (!*fence) {
+	if (!*fence && ctx->r->fence_attach) {
 		qo = vn_objects_of_handle(&ctx->objs, VN_OBJ_VkQueue, (uint64_t)(uintptr_t)queue);
-		mine = vn_queue_attachable(ctx, qo, &device, &dd);
-		*fence = mine;
+		q = qo ? qo->data : NULL;
+		struct vn_object *dev = qo ? vn_owner(qo, VN_OBJ_VkDevice) : NULL;
+		dd = dev ? dev->data : NULL;
+		if (q && dd && q->ring_idx > 0 &&
+		    __atomic_load_n(&q->attach_score, __ATOMIC_RELAXED) > 0) {
+			device = (VkDevice)(uintptr_t)dev->handle;
+			mine = fence_get(dd, device);
+			*fence = mine;
+		}
 	}
 	vn_dispatch_generic(x, c, args, d);
 	if (!mine)
 		return;
 	*fence = VK_NULL_HANDLE;
-	vn_queue_attach(ctx, qo, mine, device, dd, x->last_queue_gen,
-			!d->fatal && *ret == VK_SUCCESS);
+	if (d->fatal || *ret != VK_SUCCESS) {
+		/* Never submitted: back to the pool as it was. */
+		fence_put(dd, device, mine, false);
+		return;
+	}
+	pthread_mutex_lock(&q->lock);
+	VkFence prev = q->attached;
+	VkDevice prev_device = q->attach_device;
+	struct vn_device_data *prev_dd = q->attach_dd;
+	int ring_idx = q->ring_idx;
+	q->attached = mine;
+	q->attach_gen = x->last_queue_gen;
+	q->attach_device = device;
+	q->attach_dd = dd;
+	if (prev)
+		q->attach_score = PV_MAX(q->attach_score - 2, -1);
+	pthread_mutex_unlock(&q->lock);
+	/* The previous one was never taken; the new one covers more. */
+	if (prev)
+		put_stale(ctx, ring_idx, prev, prev_device, prev_dd);
 }
 
 /* At debug level, what each submit waits on and signals: the handles are

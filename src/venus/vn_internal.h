@@ -398,16 +398,6 @@ void vn_timelines_kick(struct venus_context *ctx);
 void vn_timeline_bind(struct venus_context *ctx, uint32_t ring_idx, struct vn_object *queue);
 void vn_timeline_unbind_queue(struct venus_context *ctx, struct vn_object *queue);
 int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence_id);
-/* For a submission without a VkFence on a guest queue: a pooled fence for
- * it to carry, so that the next virtqueue fence on the queue's timeline
- * can take it instead of an empty submit of its own (VK_NULL_HANDLE when
- * the queue's fences do not ride on its submits). */
-VkFence vn_queue_attachable(struct venus_context *ctx, struct vn_object *qo, VkDevice *device,
-			    struct vn_device_data **dd);
-/* After that submission: `submitted` says whether the driver took it; gen
- * is the queue's count it left. */
-void vn_queue_attach(struct venus_context *ctx, struct vn_object *qo, VkFence fence,
-		     VkDevice device, struct vn_device_data *dd, uint64_t gen, bool submitted);
 /* Before the host device goes: waits out its pending virtqueue fences and
  * destroys its pooled ones. */
 void vn_device_fences_fini(struct venus_context *ctx, struct vn_device_data *dd, VkDevice dev);

@@ -804,20 +804,12 @@ static VkResult sem_submit(struct vn_exec *x, struct sem_ctx *sc, VkSemaphore wa
 		.signalSemaphoreCount = signal ? 1 : 0, .pSignalSemaphores = &signal,
 	};
 	struct vn_queue_data *q = qo->data;
-	/* It carries a fence for the virtqueue fence that follows, as the
-	 * guest's own submits do (vn_fence.c): with the sync_fd emulation
-	 * Mesa 26's WSI makes one of these per frame. */
-	VkDevice fdev = VK_NULL_HANDLE;
-	struct vn_device_data *fdd = NULL;
-	VkFence mine = vn_queue_attachable(x->ctx, qo, &fdev, &fdd);
 	pthread_mutex_lock(&q->lock);
-	VkResult r = sc->f->QueueSubmit((VkQueue)(uintptr_t)qo->handle, 1, &si, mine);
+	VkResult r = sc->f->QueueSubmit((VkQueue)(uintptr_t)qo->handle, 1, &si, VK_NULL_HANDLE);
 	/* A semaphore operation on the queue: a fence attached or chained
-	 * before it no longer covers the queue. */
-	uint64_t gen = ++q->gen;
+	 * before it no longer covers the queue (vn_fence.c). */
+	q->gen++;
 	pthread_mutex_unlock(&q->lock);
-	if (mine)
-		vn_queue_attach(x->ctx, qo, mine, fdev, fdd, gen, r == VK_SUCCESS);
 	pv_debug("venus: ctx %u semaphore resource: empty submit on queue %p, wait [%p], "
 		 "signal [%p]: %d", x->ctx->id, (void *)(uintptr_t)qo->handle, (void *)wait,
 		 (void *)signal, r);
