@@ -186,6 +186,9 @@ void vn_dispatch_generic(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 		c->call(fns, args);
 		x->last_queue_gen = ++q->gen;
 		pthread_mutex_unlock(&q->lock);
+		/* What ends a run of chained fences (vn_fence.c). */
+		pv_debug("venus: ctx %u: %s on queue %p: its call %llu", x->ctx->id, c->name,
+			 (void *)(uintptr_t)first->handle, (unsigned long long)x->last_queue_gen);
 		vn_trace_since(&x->ctx->trace, VN_TRACE_QUEUE_CALL, t0);
 		if (x->ctx->cb.event)
 			x->ctx->cb.event(x->ctx->cb.opaque, VENUS_EVENT_QUEUE_CALL, 0);

@@ -506,6 +506,23 @@ static VkFence claim_attached(struct venus_context *ctx, struct vn_timeline *tl,
 	return VK_NULL_HANDLE;
 }
 
+/* At debug level, why a fence needed an empty submit of its own. */
+static void log_own_fence(struct venus_context *ctx, struct vn_object *qo, uint32_t ring_idx,
+			  uint64_t fence_id)
+{
+	struct vn_queue_data *q = qo->data;
+	pthread_mutex_lock(&q->lock);
+	unsigned long long gen = q->gen, covered = q->covered_gen, attached = q->attach_gen;
+	uint32_t covered_ring = q->covered_ring;
+	int score = q->attach_score;
+	pthread_mutex_unlock(&q->lock);
+	pv_debug("venus: ctx %u: fence %llu on timeline %u: an empty submit of its own "
+		 "(queue %p at call %llu; last covered by timeline %u at call %llu; last "
+		 "attached fence at call %llu, score %d)", ctx->id, (unsigned long long)fence_id,
+		 ring_idx, (void *)(uintptr_t)qo->handle, gen, covered_ring, covered, attached,
+		 score);
+}
+
 /* Whether this timeline's last fence still covers the queue: nothing was
  * called on it since that fence was made. */
 static bool still_covered(struct vn_timeline *tl, struct vn_object *qo)
@@ -550,6 +567,8 @@ int vn_fence_submit(struct venus_context *ctx, uint32_t ring_idx, uint64_t fence
 			vn_trace_since(&ctx->trace, VN_TRACE_FENCE_ATTACHED, req->t_submit);
 		} else {
 			req->fence = queue_fence(qo, ring_idx, &req->device, &req->dd);
+			if (pv_log_enabled(PV_LOG_DEBUG))
+				log_own_fence(ctx, qo, ring_idx, fence_id);
 		}
 		vn_trace_since(&ctx->trace, VN_TRACE_FENCE_QUEUE, req->t_submit);
 	}
