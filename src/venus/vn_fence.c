@@ -428,8 +428,15 @@ static VkFence queue_fence(struct vn_object *qo, uint32_t cover_ring, VkDevice *
 }
 
 /* How far attach_score climbs: a guest that changes its pattern stops
- * getting attached fences after a few stale ones. */
+ * getting attached fences after a few stale ones. A fence taken counts
+ * VN_ATTACH_HIT, one superseded by the next submit's 1: Mesa 26's WSI
+ * follows each frame's submit with a second one before the frame's fence,
+ * so a frame supersedes one fence and takes the next (at +1 for a take
+ * and -2 for a supersession that decayed every other frame to an empty
+ * submit: docs/PERFORMANCE.md, run 66), while a guest that takes none (Mesa 25) stops
+ * getting them after a few submits. */
 #define VN_ATTACH_SCORE_MAX 8
+#define VN_ATTACH_HIT 4
 
 /* Appends a request to its timeline, starting the timeline's thread on
  * first use. Called with tl->lock held; on failure the caller still owns
@@ -486,9 +493,12 @@ static VkFence claim_attached(struct venus_context *ctx, struct vn_timeline *tl,
 	*device = q->attach_device;
 	*dd = q->attach_dd;
 	q->attached = VK_NULL_HANDLE;
-	/* Attach to this queue's submits while that pays: a fence wanted
-	 * and there to take counts up, one missing or stale counts down. */
-	if (!f || current)
+	/* Attach to this queue's submits while that pays: a fence there to
+	 * take counts up most, one wanted with none attached (the queue not
+	 * attaching yet) a little, a stale one down. */
+	if (f && current)
+		q->attach_score = PV_MIN(q->attach_score + VN_ATTACH_HIT, VN_ATTACH_SCORE_MAX);
+	else if (!f)
 		q->attach_score = PV_MIN(q->attach_score + 1, VN_ATTACH_SCORE_MAX);
 	else
 		q->attach_score = PV_MAX(q->attach_score - 2, -1);
@@ -679,7 +689,7 @@ static void queue_submit(struct vn_exec *x, const struct vn_cmd_desc *c, void *a
 	q->attach_device = device;
 	q->attach_dd = dd;
 	if (prev)
-		q->attach_score = PV_MAX(q->attach_score - 2, -1);
+		q->attach_score = PV_MAX(q->attach_score - 1, -1);
 	pthread_mutex_unlock(&q->lock);
 	/* The previous one was never taken; the new one covers more. */
 	if (prev)

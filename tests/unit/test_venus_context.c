@@ -492,6 +492,28 @@ TEST(venus_device_life_cycle_and_semaphore_resources)
 	CHECK_EQ(total1 - total0, 5);
 	CHECK_EQ(att1 - att0, 2);
 	CHECK_EQ(ch1 - ch0, 3);
+
+	/* Mesa 26's frame on NVIDIA: two submits (render, then the WSI's),
+	 * then the frame's fences. The first submit's fence is superseded
+	 * every frame, the second's taken every frame: fences keep riding on
+	 * the submits (they decayed to every other frame, H100 run 66). */
+	venus_context_fence_counts(ctx, &total0, &att0, &ch0);
+	before = atomic_load(&retired);
+	want = 0;
+	for (unsigned i = 0; i < 16; i++) {
+		CHECK_EQ(venus_context_submit(ctx, q1.d, q1.n), 0);
+		CHECK_EQ(venus_context_submit(ctx, q1.d, q1.n), 0);
+		CHECK_EQ(venus_context_submit_fence(ctx, 1, 3000 + 2 * i), 0);
+		CHECK_EQ(venus_context_submit_fence(ctx, 1, 3001 + 2 * i), 0);
+		want += 6001 + 4 * i;
+	}
+	for (int i = 0; i < 5000 && atomic_load(&retired) - before != want; i++)
+		usleep(1000);
+	CHECK_EQ(atomic_load(&retired) - before, want);
+	venus_context_fence_counts(ctx, &total1, &att1, &ch1);
+	CHECK_EQ(total1 - total0, 32);
+	CHECK_EQ(att1 - att0, 16);
+	CHECK_EQ(ch1 - ch0, 16);
 	CHECK_EQ(atomic_load(&out_of_order), 0);
 	CHECK(!venus_context_is_lost(ctx));
 	b.n = 0;
